@@ -1,0 +1,58 @@
+# Aftercare — the commands people type. `make run` and `make test` set everything up.
+VENV    := .venv
+PY      := $(VENV)/bin/python
+PIP     := $(VENV)/bin/pip
+FLASK   := $(VENV)/bin/flask --app wsgi
+STAMP   := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+HOST    ?= 127.0.0.1
+PORT    ?= 5000
+
+.PHONY: install run serve scheduler test lint format migrate translations compile-translations bench clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install -q --disable-pip-version-check --upgrade pip
+	$(PIP) install -q --disable-pip-version-check -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) compile-translations
+
+compile-translations: $(STAMP)
+	@$(VENV)/bin/pybabel compile -q -d aftercare/translations
+
+## run: set up, migrate the local SQLite database, load demo data once, serve app + scheduler
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	@echo "Serving on http://$(HOST):$(PORT) (Ctrl-C stops the web server and the scheduler)"
+	@trap 'kill 0' INT TERM EXIT; \
+	  if $(FLASK) scheduler --help >/dev/null 2>&1; then $(FLASK) scheduler run & fi; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
+
+scheduler: install
+	$(FLASK) scheduler run
+
+## test: install what the tests need and run them all (SQLite and PostgreSQL)
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrate: install
+	$(FLASK) db upgrade
+
+## translations: extract messages and update the catalogues (then fill in Korean)
+translations: install
+	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -k N_ -o aftercare/translations/messages.pot .
+	$(VENV)/bin/pybabel update -q -i aftercare/translations/messages.pot -d aftercare/translations
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

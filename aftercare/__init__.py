@@ -1,0 +1,130 @@
+"""Aftercare: after-service tickets and cost sharing for smart factories."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+
+from config import Config, ProductionConfig, config_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    """Build the app; `config` is a Config class, or a dict of overrides on TestingConfig."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    _load_config(app, config)
+    register_extensions(app)
+    register_request_hooks(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def _load_config(app: Flask, config: type[Config] | dict[str, Any] | None) -> None:
+    if isinstance(config, dict):
+        app.config.from_object(config_for("testing"))
+        app.config.update(config)
+        return
+    cls = config or config_for()
+    app.config.from_object(cls)
+    if cls is ProductionConfig or issubclass(cls, ProductionConfig):
+        ProductionConfig.check()
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+
+
+def register_extensions(app: Flask) -> None:
+    from aftercare.api.base import make_api
+    from aftercare.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from aftercare.i18n import select_locale, select_timezone
+    from aftercare.transactions import configure_engine
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///") :]).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # pages call csrf.protect(); the API uses tokens
+    import aftercare.models  # noqa: F401 - registers every table on the metadata
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    limiter.init_app(app)
+    api = make_api()
+    api.init_app(app)
+    app.extensions["aftercare_api"] = api
+
+    from aftercare.auth.login import configure_login_manager
+
+    configure_login_manager(login_manager)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from aftercare.api.base import api_guard
+    from aftercare.extensions import csrf
+
+    @app.before_request
+    def _request_id() -> None:
+        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+
+    @app.before_request
+    def _guard() -> Any:
+        if request.path.startswith("/api/"):
+            return api_guard()
+        if app.config["WTF_CSRF_ENABLED"] and request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.protect()
+        return None
+
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        return response
+
+
+def register_blueprints(app: Flask) -> None:
+    from aftercare.admin.views import bp as admin_bp
+    from aftercare.api.resources import register_api_blueprints
+    from aftercare.auth.views import bp as auth_bp
+    from aftercare.home.views import bp as home_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(home_bp)
+    register_api_blueprints(app.extensions["aftercare_api"])
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from aftercare.errors import init_error_handlers
+
+    init_error_handlers(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from aftercare.templating import init_templating
+
+    init_templating(app)
+
+
+def register_commands(app: Flask) -> None:
+    from aftercare.cli import init_commands
+
+    init_commands(app)

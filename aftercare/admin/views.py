@@ -1,0 +1,128 @@
+"""Administrator pages: users, activation, passwords, tokens."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from aftercare.admin.forms import ConfirmForm, ResetPasswordForm, UserCreateForm
+from aftercare.auth import services
+from aftercare.auth.login import role_required
+from aftercare.auth.models import User
+from aftercare.domain.errors import DomainError, ValidationFailed
+from aftercare.extensions import db
+from aftercare.forms_util import apply_errors
+from aftercare.pagination import keyset_page, parse_limit
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@role_required("admin")
+def _admins_only() -> None:
+    return None
+
+
+@bp.route("/users")
+def users():
+    stmt = select(User)
+    q = request.args.get("q", "").strip()
+    if q:
+        stmt = stmt.where(or_(User.email.contains(q.lower()), User.name.contains(q)))
+    if request.args.get("role"):
+        stmt = stmt.where(User.role == request.args["role"])
+    page = keyset_page(
+        stmt, User.id, parse_limit(request.args.get("limit")), request.args.get("cursor")
+    )
+    return render_template("admin/users.html", page=page, q=q)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def create_user():
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                current_user,
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                role=form.role.data,
+                firm_id=form.firm_id.data,
+                language=form.language.data,
+            )
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            flash(_("User %(email)s created.", email=user.email), "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template("admin/user_form.html", form=form)
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users/<int:user_id>")
+def user_detail(user_id: int):
+    user = _user_or_404(user_id)
+    return render_template(
+        "admin/user_detail.html",
+        user=user,
+        tokens=services.active_token_count(user.id),
+        reset_form=ResetPasswordForm(),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/users/<int:user_id>/active", methods=["GET", "POST"])
+def toggle_active(user_id: int):
+    """GET asks for confirmation; POST does it."""
+    user = _user_or_404(user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.set_user_active(current_user, user.id, not user.active)
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash(_("Account updated."), "success")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template("admin/confirm.html", user=user, form=form, action="toggle_active")
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+def reset_password(user_id: int):
+    user = _user_or_404(user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(current_user, user.id, form.password.data)
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            flash(_("Password reset; the user's API tokens were revoked."), "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template(
+        "admin/user_detail.html",
+        user=user,
+        tokens=services.active_token_count(user.id),
+        reset_form=form,
+        confirm_form=ConfirmForm(),
+    ), 422
+
+
+@bp.route("/users/<int:user_id>/tokens/revoke", methods=["GET", "POST"])
+def revoke_tokens(user_id: int):
+    user = _user_or_404(user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        count = services.revoke_user_tokens(current_user, user.id)
+        flash(_("%(count)d token(s) revoked.", count=count), "success")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template("admin/confirm.html", user=user, form=form, action="revoke_tokens")

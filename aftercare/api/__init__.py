@@ -1,0 +1,1 @@
+"""JSON API v1 (SPEC §8): flask-smorest blueprints, bearer tokens, SPEC error bodies."""

@@ -1,0 +1,16 @@
+"""Registers every feature's /api/v1 blueprint with the Api (one list to read)."""
+
+from __future__ import annotations
+
+from aftercare.api.base import AftercareApi
+
+
+def register_api_blueprints(api: AftercareApi) -> None:
+    from aftercare.auth.api import blp as auth_blp
+    from aftercare.firms.api import blp as firms_blp
+    from aftercare.ledger.api import blp as ledger_blp
+    from aftercare.meisters.api import blp as meisters_blp
+
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for blueprint in (auth_blp, firms_blp, meisters_blp, ledger_blp):
+        api.register_blueprint(blueprint)

@@ -1,0 +1,49 @@
+"""Schemas shared by every API resource."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+
+class UtcDateTime(fields.DateTime):
+    """Stored naive-UTC datetimes, written with their offset (…+00:00)."""
+
+    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.isoformat()
+
+
+def Won(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field class
+    """An integer amount of won; strict, so 1.5 or "100" is refused."""
+    return fields.Integer(strict=True, validate=validate.Range(min=0), **kwargs)
+
+
+class ListQuery(Schema):
+    limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(load_default=None)
+
+
+class ErrorSchema(Schema):
+    code = fields.Integer()
+    status = fields.String()
+    message = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    reason = fields.String()
+    current_status = fields.String()
+
+
+def list_schema(item: type[Schema], name: str) -> type[Schema]:
+    """`{"items": [...], "next_cursor": ...}` around `item`."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item)),
+            "next_cursor": fields.String(allow_none=True),
+        },
+        name=name,
+    )

@@ -1,0 +1,239 @@
+"""Accounts: users, sign-in, passwords and API tokens (the only write path)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from aftercare.audit.services import record_event
+from aftercare.auth.models import ApiToken, User
+from aftercare.db import utcnow
+from aftercare.domain.errors import Forbidden, NotFound, ValidationFailed
+from aftercare.domain.passwords import password_problems
+from aftercare.domain.text import N_
+from aftercare.domain.vocab import LANGUAGES, Role
+from aftercare.extensions import db
+from aftercare.firms.models import Firm
+from aftercare.transactions import begin_write
+
+# Checked against when the e-mail is unknown, so timing does not reveal which e-mails exist.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    return generate_password_hash(password, method=method)
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None."""
+    user = find_user_by_email(email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def note_sign_in(user: User) -> None:
+    begin_write()
+    user = db.session.get(User, user.id)
+    user.last_login_at = utcnow()
+    record_event(user.id, "user.sign_in", "user", user.id)
+    db.session.commit()
+
+
+def _validate_new_user(
+    email: str, name: str, password: str, role: str, firm_id: int | None, language: str
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if "@" not in email or len(email) > 254:
+        errors["email"] = [N_("Enter a valid e-mail address.")]
+    elif find_user_by_email(email) is not None:
+        errors["email"] = [N_("A user with this e-mail already exists.")]
+    if not name.strip():
+        errors["name"] = [N_("Enter a name.")]
+    if role not in {r.value for r in Role}:
+        errors["role"] = [f"Role must be one of {', '.join(r.value for r in Role)}."]
+    if role == Role.FIRM:
+        if firm_id is None:
+            errors["firm_id"] = [N_("A firm user needs a firm.")]
+        elif db.session.get(Firm, firm_id) is None:
+            errors["firm_id"] = [N_("No firm with this id.")]
+    elif firm_id is not None:
+        errors["firm_id"] = [N_("Only firm users belong to a firm.")]
+    if language not in LANGUAGES:
+        errors["language"] = [N_("Language must be ko or en.")]
+    if problems := password_problems(password, email):
+        errors["password"] = problems
+    return errors
+
+
+def create_user(
+    actor: User | None,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    firm_id: int | None = None,
+    language: str = "ko",
+) -> User:
+    """Create a user (admins only, or the CLI when actor is None)."""
+    if actor is not None and actor.role != Role.ADMIN:
+        raise Forbidden("Only administrators create users")
+    begin_write()
+    email = normalize_email(email)
+    if errors := _validate_new_user(email, name, password, role, firm_id, language):
+        raise ValidationFailed(errors)
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password),
+        role=role,
+        firm_id=firm_id if role == Role.FIRM else None,
+        language=language,
+        active=True,
+        password_changed_at=utcnow(),
+    )
+    db.session.add(user)
+    db.session.flush()
+    record_event(
+        actor.id if actor else None,
+        "user.create",
+        "user",
+        user.id,
+        after={"email": email, "role": role, "firm_id": user.firm_id},
+    )
+    db.session.commit()
+    return user
+
+
+def _admin_target(actor: User, user_id: int) -> User:
+    if actor.role != Role.ADMIN:
+        raise Forbidden("Only administrators manage users")
+    begin_write()
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user")
+    return user
+
+
+def set_user_active(actor: User, user_id: int, active: bool) -> User:
+    """Activate or deactivate a user; deactivation also revokes their tokens."""
+    user = _admin_target(actor, user_id)
+    if user.id == actor.id and not active:
+        raise Forbidden(N_("You cannot deactivate your own account"))
+    before = user.active
+    user.active = active
+    if not active:
+        _revoke_all_tokens(user.id)
+    record_event(
+        actor.id, "user.activate" if active else "user.deactivate", "user", user.id,
+        before={"active": before}, after={"active": active},
+    )  # fmt: skip
+    db.session.commit()
+    return user
+
+
+def reset_password(actor: User, user_id: int, new_password: str) -> User:
+    user = _admin_target(actor, user_id)
+    if problems := password_problems(new_password, user.email):
+        raise ValidationFailed({"password": problems})
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    _revoke_all_tokens(user.id)
+    record_event(actor.id, "user.reset_password", "user", user.id)
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change one's own password after checking the current one."""
+    begin_write()
+    user = db.session.get(User, user.id)
+    if not check_password_hash(user.password_hash, current_password):
+        raise ValidationFailed({"current_password": [N_("The current password is wrong.")]})
+    if problems := password_problems(new_password, user.email):
+        raise ValidationFailed({"new_password": problems})
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    record_event(user.id, "user.change_password", "user", user.id)
+    db.session.commit()
+
+
+def set_language(user: User, language: str) -> None:
+    if language not in LANGUAGES:
+        raise ValidationFailed({"language": [N_("Language must be ko or en.")]})
+    begin_write()
+    db.session.get(User, user.id).language = language
+    db.session.commit()
+
+
+def issue_token(user: User, ttl: timedelta | None = None) -> tuple[str, datetime]:
+    """Create a bearer token; return the clear token (shown once) and its expiry."""
+    begin_write()
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + (ttl or current_app.config["API_TOKEN_TTL"])
+    db.session.add(
+        ApiToken(user_id=user.id, token_hash=ApiToken.hash_token(token), expires_at=expires_at)
+    )
+    record_event(user.id, "token.issue", "user", user.id, after={"expires_at": expires_at})
+    db.session.commit()
+    return token, expires_at
+
+
+def revoke_token(user: User, token: str) -> None:
+    """Revoke the caller's own token."""
+    begin_write()
+    row = db.session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == ApiToken.hash_token(token), ApiToken.user_id == user.id
+        )
+    )
+    if row is None:
+        raise NotFound("No such token")
+    row.revoked_at = row.revoked_at or utcnow()
+    record_event(user.id, "token.revoke", "api_token", row.id)
+    db.session.commit()
+
+
+def revoke_user_tokens(actor: User, user_id: int) -> int:
+    user = _admin_target(actor, user_id)
+    count = _revoke_all_tokens(user.id)
+    record_event(actor.id, "token.revoke_all", "user", user.id, after={"revoked": count})
+    db.session.commit()
+    return count
+
+
+def _revoke_all_tokens(user_id: int) -> int:
+    rows = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    ).all()
+    now = utcnow()
+    for row in rows:
+        row.revoked_at = now
+    return len(rows)
+
+
+def active_token_count(user_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(ApiToken.id)).where(
+            ApiToken.user_id == user_id,
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > utcnow(),
+        )
+    )

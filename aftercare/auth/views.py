@@ -1,0 +1,82 @@
+"""Sign-in, sign-out, own password, language."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from aftercare.auth import services
+from aftercare.auth.forms import ChangePasswordForm, LoginForm
+from aftercare.auth.login import account_key, address_key, login_failed, login_limit
+from aftercare.domain.errors import ValidationFailed
+from aftercare.domain.vocab import LANGUAGES
+from aftercare.extensions import limiter
+from aftercare.forms_util import apply_errors
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, key_func=account_key, methods=["POST"], deduct_when=login_failed)
+@limiter.limit(login_limit, key_func=address_key, methods=["POST"], deduct_when=login_failed)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            g.login_failed = True
+            form.password.errors.append(_("The e-mail or password is wrong."))
+            return render_template("auth/login.html", form=form), 200
+        session.clear()  # a fresh session on sign-in: no fixation
+        login_user(user, remember=form.remember.data)
+        services.note_sign_in(user)
+        return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("home.index"))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/language/<code>", methods=["POST"])
+def set_language(code: str):
+    if code in LANGUAGES:
+        session["lang"] = code
+        if current_user.is_authenticated:
+            services.set_language(current_user, code)
+    return redirect(_safe_next(request.form.get("next")) or url_for("home.index"))

@@ -1,0 +1,108 @@
+"""Creating and editing firms."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from aftercare.audit.services import record_event
+from aftercare.auth.models import User
+from aftercare.domain.errors import Forbidden, NotFound, ValidationFailed
+from aftercare.domain.registration import (
+    is_valid_registration_number,
+    normalize_registration_number,
+)
+from aftercare.domain.vocab import REGIONS, Role, SizeClass
+from aftercare.extensions import db
+from aftercare.firms.models import Firm
+from aftercare.transactions import begin_write
+
+FIRM_FIELDS = (
+    "name", "registration_number", "size", "region", "industry", "built_year",
+    "policy_fund_year", "supplier", "contact_name", "contact_phone", "contact_email",
+)  # fmt: skip
+
+
+def validate_firm(data: dict[str, Any], firm_id: int | None = None) -> dict[str, list[str]]:
+    """Field errors of a firm's data (empty when valid)."""
+    errors: dict[str, list[str]] = {}
+    if not str(data.get("name") or "").strip():
+        errors["name"] = ["Enter the firm's name."]
+    number = normalize_registration_number(str(data.get("registration_number") or ""))
+    if not is_valid_registration_number(number):
+        errors["registration_number"] = [
+            "Not a valid business registration number (10 digits with a correct check digit)."
+        ]
+    else:
+        other = db.session.scalar(select(Firm.id).where(Firm.registration_number == number))
+        if other is not None and other != firm_id:
+            errors["registration_number"] = ["A firm with this registration number exists."]
+    if data.get("size") not in {s.value for s in SizeClass}:
+        errors["size"] = ["Size must be micro, small or medium."]
+    if data.get("region") not in REGIONS:
+        errors["region"] = ["Choose one of the 17 regions."]
+    this_year = date.today().year
+    for field in ("built_year", "policy_fund_year"):
+        value = data.get(field)
+        if value is not None and not (1990 <= int(value) <= this_year):
+            errors[field] = [f"Year must be between 1990 and {this_year}."]
+    return errors
+
+
+def _require_manager(actor: User) -> None:
+    if actor.role != Role.MANAGER:
+        raise Forbidden("Only programme managers manage firms")
+
+
+def create_firm(actor: User | None, data: dict[str, Any]) -> Firm:
+    """Register a firm (managers, or the CLI when actor is None)."""
+    if actor is not None:
+        _require_manager(actor)
+    begin_write()
+    if errors := validate_firm(data):
+        raise ValidationFailed(errors)
+    values = {k: data[k] for k in FIRM_FIELDS if data.get(k) is not None}
+    values["registration_number"] = normalize_registration_number(data["registration_number"])
+    values["name"] = values["name"].strip()
+    firm = Firm(**values)
+    db.session.add(firm)
+    db.session.flush()
+    record_event(
+        actor.id if actor else None, "firm.create", "firm", firm.id,
+        after={"name": firm.name, "registration_number": firm.registration_number},
+    )  # fmt: skip
+    db.session.commit()
+    return firm
+
+
+def update_firm(actor: User, firm_id: int, data: dict[str, Any]) -> Firm:
+    _require_manager(actor)
+    begin_write()
+    firm = db.session.get(Firm, firm_id)
+    if firm is None:
+        raise NotFound("No such firm")
+    merged = {k: getattr(firm, k) for k in FIRM_FIELDS} | data
+    if errors := validate_firm(merged, firm_id=firm.id):
+        raise ValidationFailed(errors)
+    before = {k: getattr(firm, k) for k in data if k in FIRM_FIELDS}
+    for key in FIRM_FIELDS:
+        if key in data:
+            setattr(firm, key, data[key])
+    firm.registration_number = normalize_registration_number(firm.registration_number)
+    record_event(actor.id, "firm.update", "firm", firm.id, before=before, after=data)
+    db.session.commit()
+    return firm
+
+
+def visible_firm(actor: User, firm_id: int) -> Firm:
+    """The firm if the actor may see it (404 otherwise, never revealing existence)."""
+    firm = db.session.get(Firm, firm_id)
+    if firm is None:
+        raise NotFound("No such firm")
+    if actor.role == Role.FIRM and actor.firm_id != firm.id:
+        raise NotFound("No such firm")
+    if actor.role not in (Role.MANAGER, Role.AUDITOR, Role.FIRM):
+        raise Forbidden("Your role may not see firms")
+    return firm

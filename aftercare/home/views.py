@@ -1,0 +1,79 @@
+"""Each role's home page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from aftercare.audit.models import AuditEvent
+from aftercare.auth.login import role_required
+from aftercare.auth.models import User
+from aftercare.extensions import db
+from aftercare.firms.models import Firm
+from aftercare.ledger.queries import current_fiscal_year, firm_usage, latest_fiscal_year, pool_of
+from aftercare.meisters.models import MeisterProfile
+from aftercare.meisters.queries import profile_by_user
+
+bp = Blueprint("home", __name__)
+
+HOME_BY_ROLE = {
+    "firm": "home.firm",
+    "meister": "home.meister",
+    "manager": "home.manager",
+    "auditor": "home.auditor",
+    "admin": "home.admin",
+}
+
+
+@bp.route("/")
+@login_required
+def index():
+    return redirect(url_for(HOME_BY_ROLE[current_user.role]))
+
+
+@bp.route("/firm")
+@role_required("firm")
+def firm():
+    fiscal_year = current_fiscal_year()
+    return render_template(
+        "home/firm.html",
+        firm=current_user.firm,
+        fiscal_year=fiscal_year,
+        usage=firm_usage(current_user.firm_id, fiscal_year),
+    )
+
+
+@bp.route("/meister")
+@role_required("meister")
+def meister():
+    return render_template("home/meister.html", profile=profile_by_user(current_user.id))
+
+
+@bp.route("/manager")
+@role_required("manager")
+def manager():
+    fiscal_year = current_fiscal_year() or latest_fiscal_year()
+    return render_template(
+        "home/manager.html",
+        fiscal_year=fiscal_year,
+        pool=pool_of(fiscal_year) if fiscal_year else None,
+        firm_count=db.session.scalar(select(func.count(Firm.id))),
+        meister_count=db.session.scalar(select(func.count(MeisterProfile.id))),
+    )
+
+
+@bp.route("/auditor")
+@role_required("auditor")
+def auditor():
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(20)).all()
+    return render_template("home/auditor.html", events=events)
+
+
+@bp.route("/admin-home")
+@role_required("admin")
+def admin():
+    counts = dict(
+        db.session.execute(select(User.role, func.count(User.id)).group_by(User.role)).all()
+    )
+    return render_template("home/admin.html", counts=counts)

@@ -1,0 +1,106 @@
+"""Fiscal years and the double-entry ledger (SPEC §5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from aftercare.db import utcnow
+from aftercare.extensions import db
+
+ACCOUNT_NAMES = ("funding", "pool_available", "pool_reserved", "paid_out")
+
+
+class FiscalYear(db.Model):
+    __tablename__ = "fiscal_year"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    budget: Mapped[int] = mapped_column(BigInteger)
+    share_rate_bp: Mapped[int] = mapped_column(Integer, default=5000)
+    cap_emergency: Mapped[int] = mapped_column(BigInteger, default=5_000_000)
+    cap_growth: Mapped[int] = mapped_column(BigInteger, default=20_000_000)
+    rounding_unit: Mapped[int] = mapped_column(Integer, default=1000)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    def cap_for(self, support_type: str) -> int:
+        return self.cap_growth if support_type == "growth" else self.cap_emergency
+
+
+class LedgerAccount(db.Model):
+    """One of the four accounts of a fiscal year.
+
+    `balance` is a cache kept in step with postings inside the same transaction,
+    so that a conditional UPDATE can refuse to overdraw it; reconciliation
+    recomputes it from postings.
+    """
+
+    __tablename__ = "ledger_account"
+    __table_args__ = (UniqueConstraint("fiscal_year_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fiscal_year_id: Mapped[int] = mapped_column(ForeignKey("fiscal_year.id"))
+    name: Mapped[str] = mapped_column(String(32))
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LedgerTransaction(db.Model):
+    """Append-only; the database refuses UPDATE and DELETE (see migrations)."""
+
+    __tablename__ = "ledger_transaction"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fiscal_year_id: Mapped[int] = mapped_column(ForeignKey("fiscal_year.id"), index=True)
+    type: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    claim_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    firm_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    support_type: Mapped[str | None] = mapped_column(String(16))
+    batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    postings = relationship("Posting", lazy="selectin", order_by="Posting.id")
+
+
+class Posting(db.Model):
+    __tablename__ = "ledger_posting"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transaction.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+    account = relationship(LedgerAccount, lazy="joined")
+
+
+class FirmUsage(db.Model):
+    """A firm's reserved and paid government share per fiscal year and support type.
+
+    Kept beside the postings so that a conditional UPDATE can refuse to pass the cap
+    under concurrent approvals; reconciliation recomputes it from transactions.
+    """
+
+    __tablename__ = "firm_usage"
+    __table_args__ = (UniqueConstraint("fiscal_year_id", "firm_id", "support_type"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fiscal_year_id: Mapped[int] = mapped_column(ForeignKey("fiscal_year.id"))
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"), index=True)
+    support_type: Mapped[str] = mapped_column(String(16))
+    reserved: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid: Mapped[int] = mapped_column(BigInteger, default=0)

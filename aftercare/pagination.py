@@ -1,0 +1,64 @@
+"""Keyset pagination: newest first by id, with an opaque cursor (no OFFSET)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select
+
+from aftercare.domain.errors import ValidationFailed
+from aftercare.extensions import db
+
+MAX_LIMIT = 100
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        kind, _, value = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        if kind != "id" or not value.isdigit():
+            raise ValueError(cursor)
+        return int(value)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValidationFailed({"cursor": ["Not a valid cursor."]}) from error
+
+
+def parse_limit(raw: Any, default: int = 25) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError) as error:
+        raise ValidationFailed({"limit": ["Must be a whole number from 1 to 100."]}) from error
+    if not 1 <= value <= MAX_LIMIT:
+        raise ValidationFailed({"limit": ["Must be a whole number from 1 to 100."]})
+    return value
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def keyset_page(stmt: Select, id_column: Any, limit: int, cursor: str | None) -> Page:
+    """Run `stmt` newest first, `limit` rows after `cursor`; one extra row tells if more exist."""
+    after = decode_cursor(cursor)
+    if after is not None:
+        stmt = stmt.where(id_column < after)
+    rows = db.session.scalars(stmt.order_by(id_column.desc()).limit(limit + 1)).unique().all()
+    has_more = len(rows) > limit
+    items = list(rows[:limit])
+    return Page(items, encode_cursor(_row_id(items[-1])) if has_more and items else None)
+
+
+def _row_id(row: Any) -> int:
+    return row.id

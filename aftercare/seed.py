@@ -1,0 +1,119 @@
+"""Demo data for `flask seed-demo` (idempotent: a second run adds nothing twice)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from aftercare.auth.models import User
+from aftercare.auth.services import create_user
+from aftercare.domain.registration import check_digit
+from aftercare.domain.vocab import REGIONS, SPECIALTIES
+from aftercare.extensions import db
+from aftercare.firms.models import Firm
+from aftercare.firms.services import create_firm
+from aftercare.ledger.queries import fiscal_year_by_year
+from aftercare.ledger.services import open_fiscal_year
+from aftercare.meisters.queries import profile_by_user
+from aftercare.meisters.services import create_profile
+from aftercare.timeutil import seoul_today
+
+DEMO_PASSWORD = "aftercare-demo-2021"
+DEMO_DOMAIN = "demo.aftercare.kr"
+
+FIRM_NAMES = [
+    ("한빛정밀", "gyeonggi", "금속가공", "small"),
+    ("대성플라스틱", "incheon", "플라스틱 사출", "small"),
+    ("세진오토텍", "ulsan", "자동차 부품", "micro"),
+    ("동해식품", "gangwon", "식품 제조", "small"),
+    ("새한전자", "gyeongbuk", "전자 부품", "micro"),
+    ("광명섬유", "daegu", "섬유", "small"),
+    ("청솔화학", "chungnam", "정밀화학", "medium"),
+    ("남도기계", "jeonnam", "산업기계", "small"),
+    ("제주바이오", "jeju", "바이오", "micro"),
+    ("부산마린텍", "busan", "선박 부품", "small"),
+    ("세종로보틱스", "sejong", "로봇", "micro"),
+    ("충북금형", "chungbuk", "금형", "small"),
+]
+SUPPLIERS = ["스마트솔루션㈜", "㈜팩토리원", "엠이에스코리아", "㈜한국자동화"]
+
+
+def demo_registration_number(index: int) -> str:
+    """A valid (check-digit correct) registration number for demo firm `index`."""
+    first_nine = f"{120 + index:03d}81{10000 + index * 7:05d}"[:9]
+    return first_nine + str(check_digit(first_nine))
+
+
+def _user(email: str, name: str, role: str, firm_id: int | None = None) -> User:
+    existing = db.session.scalar(select(User).where(User.email == email))
+    if existing is not None:
+        return existing
+    return create_user(
+        None, email=email, name=name, password=DEMO_PASSWORD, role=role, firm_id=firm_id
+    )
+
+
+def seed_demo(tickets: int | None = None, echo: Callable[[str], None] = print) -> None:
+    rng = random.Random(2021)
+    echo("Seeding fiscal years…")
+    for year in sorted({2021, seoul_today().year}):
+        if fiscal_year_by_year(year) is None:
+            open_fiscal_year(None, year=year, budget=4_400_000_000)
+    echo("Seeding firms…")
+    firms = []
+    for index, (name, region, industry, size) in enumerate(FIRM_NAMES):
+        number = demo_registration_number(index)
+        firm = db.session.scalar(select(Firm).where(Firm.registration_number == number))
+        if firm is None:
+            firm = create_firm(
+                None,
+                {
+                    "name": name,
+                    "registration_number": number,
+                    "size": size,
+                    "region": region,
+                    "industry": industry,
+                    "built_year": 2016 + index % 5,
+                    "policy_fund_year": (2019 + index % 3) if index % 2 == 0 else None,
+                    "supplier": SUPPLIERS[index % len(SUPPLIERS)],
+                    "contact_name": "담당자",
+                    "contact_phone": f"010-{1000 + index:04d}-{2000 + index:04d}",
+                },
+            )
+        firms.append(firm)
+    echo("Seeding users…")
+    logins = [
+        _user(f"admin@{DEMO_DOMAIN}", "시스템 관리자", "admin"),
+        _user(f"manager@{DEMO_DOMAIN}", "김운영", "manager"),
+        _user(f"auditor@{DEMO_DOMAIN}", "이감사", "auditor"),
+        _user(f"firm@{DEMO_DOMAIN}", "박공장", "firm", firms[0].id),
+    ]
+    _user(f"firm2@{DEMO_DOMAIN}", "최생산", "firm", firms[1].id)
+    meister_names = ["정마이스터", "강기술", "윤설비", "임자동", "한제어", "오비전"]
+    for index, name in enumerate(meister_names, start=1):
+        meister = _user(f"meister{index}@{DEMO_DOMAIN}", name, "meister")
+        if index == 1:
+            logins.append(meister)
+        if profile_by_user(meister.id) is None:
+            create_profile(
+                None,
+                meister.id,
+                {
+                    "specialties": rng.sample(SPECIALTIES, 3),
+                    "regions": rng.sample(REGIONS, 4),
+                    "max_load": 5,
+                },
+            )
+    if tickets:
+        from aftercare.seed_tickets import seed_tickets
+
+        seed_tickets(tickets, echo=echo)
+    echo("Demo logins (password for all: " + DEMO_PASSWORD + "):")
+    for user in logins:
+        echo(f"  {user.role:<8} {user.email}")
+    echo(
+        f"Seed done: {len(firms)} firms, {len(logins) + len(meister_names)} users, "
+        f"{len(meister_names)} Meisters, fiscal years ready."
+    )

@@ -1,0 +1,110 @@
+"""Jinja filters and globals: won amounts, Seoul dates, role labels."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask, current_app, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from aftercare.domain.registration import format_registration_number
+from aftercare.domain.vocab import REGION_NAMES_KO
+from aftercare.timeutil import to_seoul
+
+ROLE_LABELS = {
+    "firm": _l("Manufacturer"),
+    "meister": _l("Smart Meister"),
+    "manager": _l("Programme manager"),
+    "auditor": _l("Auditor"),
+    "admin": _l("Administrator"),
+}
+
+SIZE_LABELS = {"micro": _l("Micro"), "small": _l("Small"), "medium": _l("Medium")}
+
+
+def won(amount: int | None) -> str:
+    """1234000 → '1,234,000원' (integers only; money is never a float)."""
+    if amount is None:
+        return "—"
+    return f"{int(amount):,}원"
+
+
+def kst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return "—"
+    return to_seoul(value).strftime(fmt)
+
+
+def isodate(value: date | None) -> str:
+    return value.isoformat() if value else "—"
+
+
+def region_label(code: str) -> str:
+    if str(get_locale()) == "ko":
+        return REGION_NAMES_KO.get(code, code)
+    return code.capitalize()
+
+
+def url_with(**changes: object) -> str:
+    """The current URL with some query arguments changed (for filters and pages)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = str(value)
+    return url_for(request.endpoint or "home.index", **(request.view_args or {}), **args)
+
+
+# Navigation by role; entries whose endpoint is not registered are skipped.
+NAV: dict[str, list[tuple[str, Any]]] = {
+    "firm": [("tickets.index", _l("Tickets")), ("claims.index", _l("Claims"))],
+    "meister": [("tickets.index", _l("My queue"))],
+    "manager": [
+        ("tickets.index", _l("Tickets")),
+        ("claims.index", _l("Claims")),
+        ("firms.index", _l("Firms")),
+        ("meisters.index", _l("Meisters")),
+        ("ledger.pool", _l("Ledger")),
+        ("jobs.index", _l("Jobs")),
+    ],
+    "auditor": [
+        ("tickets.index", _l("Tickets")),
+        ("claims.index", _l("Claims")),
+        ("ledger.pool", _l("Ledger")),
+        ("audit.index", _l("Audit log")),
+    ],
+    "admin": [("admin.users", _l("Users"))],
+}
+
+
+def nav_items() -> dict[str, Any]:
+    if not current_user or not current_user.is_authenticated:
+        return {"nav_items": []}
+    registered = current_app.view_functions
+    items = [
+        {"endpoint": endpoint, "label": label}
+        for endpoint, label in NAV.get(current_user.role, [])
+        if endpoint in registered
+    ]
+    return {"nav_items": items}
+
+
+def init_templating(app: Flask) -> None:
+    app.context_processor(nav_items)
+    app.jinja_env.filters.update(
+        won=won,
+        kst=kst,
+        isodate=isodate,
+        region=region_label,
+        brn=format_registration_number,
+    )
+    app.jinja_env.globals.update(
+        ROLE_LABELS=ROLE_LABELS,
+        SIZE_LABELS=SIZE_LABELS,
+        url_with=url_with,
+        current_locale=lambda: str(get_locale()),
+    )

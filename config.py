@@ -1,0 +1,99 @@
+"""Configuration classes, chosen by AFTERCARE_ENV (development default)."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+class Config:
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    BABEL_DEFAULT_LOCALE = "ko"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Seoul"
+    LANGUAGES = ("ko", "en")
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_FAILURE_LIMIT = "5 per minute"
+
+    API_TITLE = "Aftercare API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    API_TOKEN_TTL = timedelta(hours=24)
+
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024))
+    # Whole request bodies may carry a few attachments at once.
+    MAX_CONTENT_LENGTH = 5 * MAX_ATTACHMENT_BYTES + 1024 * 1024
+
+    PAGE_SIZE = 25
+    SMTP_HOST = os.environ.get("SMTP_HOST")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", 25))
+    MAIL_FROM = os.environ.get("MAIL_FROM", "aftercare@localhost")
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'aftercare.sqlite'}"
+    )
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start without real secrets: a bad deploy must fail at start-up."""
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        if missing:
+            raise RuntimeError(f"Production needs these environment variables: {missing}")
+        if os.environ["SECRET_KEY"] in {"dev-only-not-secret", "testing-secret", "change-me"}:
+            raise RuntimeError("Production refuses a default SECRET_KEY")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(env: str | None = None) -> type[Config]:
+    """Return the config class named by AFTERCARE_ENV (or `env`)."""
+    name = env or os.environ.get("AFTERCARE_ENV", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"Unknown AFTERCARE_ENV {name!r}; use one of {sorted(CONFIGS)}")
+    return CONFIGS[name]

@@ -1,0 +1,107 @@
+"""Builders and clients that let tests read as sentences."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from aftercare.auth.models import User
+from aftercare.auth.services import create_user, issue_token
+from aftercare.domain.registration import check_digit
+from aftercare.firms.models import Firm
+from aftercare.firms.services import create_firm
+from aftercare.ledger.models import FiscalYear
+from aftercare.ledger.services import open_fiscal_year
+from aftercare.meisters.services import create_profile
+
+PASSWORD = "correct-horse-battery"
+_counter = itertools.count(1)
+
+
+def valid_brn(seed: int) -> str:
+    """A registration number with a correct check digit, different for each seed."""
+    first_nine = f"{(seed * 7919) % 10**9:09d}"
+    return first_nine + str(check_digit(first_nine))
+
+
+class Factory:
+    """`make.firm()`, `make.user("manager")`, … with sensible defaults."""
+
+    def firm(self, **overrides: Any) -> Firm:
+        n = next(_counter)
+        data = {
+            "name": f"테스트공장 {n}",
+            "registration_number": valid_brn(n),
+            "size": "small",
+            "region": "gyeonggi",
+            "industry": "금속가공",
+            "built_year": 2019,
+            "policy_fund_year": 2020,
+            "supplier": "스마트솔루션",
+        } | overrides
+        return create_firm(None, data)
+
+    def user(self, role: str, firm: Firm | None = None, **overrides: Any) -> User:
+        n = next(_counter)
+        if role == "firm" and firm is None:
+            firm = self.firm()
+        kwargs = {
+            "email": f"{role}{n}@example.kr",
+            "name": f"{role} {n}",
+            "password": PASSWORD,
+            "role": role,
+            "firm_id": firm.id if firm else None,
+        } | overrides
+        return create_user(None, **kwargs)
+
+    def meister(self, **profile: Any) -> User:
+        user = self.user("meister")
+        create_profile(None, user.id, {"specialties": ["plc"], "regions": ["seoul"]} | profile)
+        return user
+
+    def fiscal_year(self, year: int = 2021, budget: int = 4_400_000_000, **kw: Any) -> FiscalYear:
+        return open_fiscal_year(None, year=year, budget=budget, **kw)
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, user_or_email: User | str, password: str = PASSWORD, **kw: Any):
+        email = user_or_email.email if isinstance(user_or_email, User) else user_or_email
+        return self.client.post("/login", data={"email": email, "password": password}, **kw)
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+class ApiClient:
+    """Calls /api/v1 with a bearer token: `api.as_(user).get("/me")`."""
+
+    def __init__(self, client: FlaskClient, token: str | None = None) -> None:
+        self.client = client
+        self.token = token
+
+    def as_(self, user: User) -> ApiClient:
+        token, _ = issue_token(user)
+        return ApiClient(self.client, token)
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return headers | (extra or {})
+
+    def get(self, path: str, headers: dict[str, str] | None = None, **kw: Any):
+        return self.client.get(f"/api/v1{path}", headers=self._headers(headers), **kw)
+
+    def post(self, path: str, json: Any = None, headers: dict[str, str] | None = None, **kw: Any):
+        if json is None and "data" not in kw:
+            json = {}
+        return self.client.post(f"/api/v1{path}", json=json, headers=self._headers(headers), **kw)
+
+    def patch(self, path: str, json: Any = None, headers: dict[str, str] | None = None):
+        return self.client.patch(f"/api/v1{path}", json=json, headers=self._headers(headers))
+
+    def delete(self, path: str, headers: dict[str, str] | None = None):
+        return self.client.delete(f"/api/v1{path}", headers=self._headers(headers))
