@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP) compile-translations
 
 compile-translations: $(STAMP)
-	@$(VENV)/bin/pybabel compile -q -d aftercare/translations
+	@$(VENV)/bin/pybabel compile -d aftercare/translations >/dev/null
 
 ## run: set up, migrate the local SQLite database, load demo data once, serve app + scheduler
 run: install
@@ -51,8 +51,8 @@ migrate: install
 
 ## translations: extract messages and update the catalogues (then fill in Korean)
 translations: install
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -k N_ -o aftercare/translations/messages.pot .
-	$(VENV)/bin/pybabel update -q -i aftercare/translations/messages.pot -d aftercare/translations
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k N_ -o aftercare/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i aftercare/translations/messages.pot -d aftercare/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
