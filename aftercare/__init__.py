@@ -105,10 +105,12 @@ def register_blueprints(app: Flask) -> None:
     from aftercare.api.resources import register_api_blueprints
     from aftercare.auth.views import bp as auth_bp
     from aftercare.home.views import bp as home_bp
+    from aftercare.tickets.views import bp as tickets_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(tickets_bp)
     register_api_blueprints(app.extensions["aftercare_api"])
 
 

@@ -3,10 +3,14 @@
 from aftercare.audit.models import AuditEvent
 from aftercare.auth.models import ApiToken, User
 from aftercare.firms.models import Firm
+from aftercare.jobs.models import JobRun, SchedulerLease
 from aftercare.ledger.models import FirmUsage, FiscalYear, LedgerAccount, LedgerTransaction, Posting
 from aftercare.meisters.models import MeisterProfile
+from aftercare.notifications.models import Notification
+from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Firm", "FirmUsage", "FiscalYear", "LedgerAccount",
-    "LedgerTransaction", "MeisterProfile", "Posting", "User",
+    "ApiToken", "Attachment", "AuditEvent", "Comment", "Firm", "FirmUsage", "FiscalYear",
+    "JobRun", "LedgerAccount", "LedgerTransaction", "MeisterProfile", "Notification", "Posting",
+    "SchedulerLease", "Ticket", "TicketHistory", "User",
 ]  # fmt: skip

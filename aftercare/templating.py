@@ -12,17 +12,16 @@ from flask_login import current_user
 
 from aftercare.domain.registration import format_registration_number
 from aftercare.domain.vocab import REGION_NAMES_KO
+from aftercare.labels import (
+    ACTION_LABELS,
+    CATEGORY_LABELS,
+    ROLE_LABELS,
+    SEVERITY_LABELS,
+    SIZE_LABELS,
+    STATUS_LABELS,
+    SUPPORT_TYPE_LABELS,
+)
 from aftercare.timeutil import to_seoul
-
-ROLE_LABELS = {
-    "firm": _l("Manufacturer"),
-    "meister": _l("Smart Meister"),
-    "manager": _l("Programme manager"),
-    "auditor": _l("Auditor"),
-    "admin": _l("Administrator"),
-}
-
-SIZE_LABELS = {"micro": _l("Micro"), "small": _l("Small"), "medium": _l("Medium")}
 
 
 def won(amount: int | None) -> str:
@@ -105,6 +104,11 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update(
         ROLE_LABELS=ROLE_LABELS,
         SIZE_LABELS=SIZE_LABELS,
+        CATEGORY_LABELS=CATEGORY_LABELS,
+        SEVERITY_LABELS=SEVERITY_LABELS,
+        STATUS_LABELS=STATUS_LABELS,
+        ACTION_LABELS=ACTION_LABELS,
+        SUPPORT_TYPE_LABELS=SUPPORT_TYPE_LABELS,
         url_with=url_with,
         current_locale=lambda: str(get_locale()),
     )

@@ -8,11 +8,10 @@ from wtforms import EmailField, IntegerField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from aftercare.domain.vocab import Role
+from aftercare.labels import ROLE_LABELS
 
 
 def role_choices() -> list[tuple[str, str]]:
-    from aftercare.templating import ROLE_LABELS
-
     return [(r.value, ROLE_LABELS[r.value]) for r in Role]
 
 

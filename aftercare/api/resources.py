@@ -10,7 +10,8 @@ def register_api_blueprints(api: AftercareApi) -> None:
     from aftercare.firms.api import blp as firms_blp
     from aftercare.ledger.api import blp as ledger_blp
     from aftercare.meisters.api import blp as meisters_blp
+    from aftercare.tickets.api import blp as tickets_blp
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blueprint in (auth_blp, firms_blp, meisters_blp, ledger_blp):
+    for blueprint in (auth_blp, firms_blp, meisters_blp, ledger_blp, tickets_blp):
         api.register_blueprint(blueprint)

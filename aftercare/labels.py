@@ -1,0 +1,58 @@
+"""Translatable labels of the fixed vocabularies, for pages and forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+ROLE_LABELS = {
+    "firm": _l("Manufacturer"),
+    "meister": _l("Smart Meister"),
+    "manager": _l("Programme manager"),
+    "auditor": _l("Auditor"),
+    "admin": _l("Administrator"),
+}
+
+SIZE_LABELS = {"micro": _l("Micro"), "small": _l("Small"), "medium": _l("Medium")}
+
+CATEGORY_LABELS = {
+    "breakdown": _l("Breakdown"),
+    "defect": _l("Defect"),
+    "upgrade": _l("Solution upgrade"),
+    "component_replacement": _l("Key component replacement"),
+}
+SEVERITY_LABELS = {
+    "critical": _l("Critical"),
+    "high": _l("High"),
+    "normal": _l("Normal"),
+    "low": _l("Low"),
+}
+STATUS_LABELS = {
+    "submitted": _l("Submitted"),
+    "triaged": _l("Triaged"),
+    "assigned": _l("Assigned"),
+    "in_progress": _l("In progress"),
+    "resolved": _l("Resolved"),
+    "confirmed": _l("Confirmed"),
+    "closed": _l("Closed"),
+    "rejected": _l("Rejected"),
+    "cancelled": _l("Cancelled"),
+}
+SUPPORT_TYPE_LABELS = {"emergency": _l("Emergency recovery"), "growth": _l("Growth-linked")}
+
+ACTION_LABELS = {
+    "file": _l("filed the ticket"),
+    "triage_accept": _l("accepted the ticket at triage"),
+    "triage_reject": _l("rejected the ticket at triage"),
+    "assign": _l("assigned a Meister"),
+    "accept": _l("accepted the assignment"),
+    "decline": _l("declined the assignment"),
+    "resolve": _l("resolved the ticket"),
+    "confirm": _l("confirmed the work"),
+    "reopen": _l("reopened the ticket"),
+    "cancel": _l("cancelled the ticket"),
+    "close": _l("closed the ticket"),
+    "extend": _l("extended the project deadline"),
+    "visit": _l("logged a visit"),
+    "sla_breach": _l("flagged an SLA breach"),
+    "project_overdue": _l("flagged the project as past its deadline"),
+}

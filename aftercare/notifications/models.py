@@ -1,0 +1,35 @@
+"""In-app notifications, with an e-mail outbox state per row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from aftercare.db import utcnow
+from aftercare.extensions import db
+
+
+class Notification(db.Model):
+    __tablename__ = "notification"
+    __table_args__ = (
+        Index("ix_notification_user_id_read_at", "user_id", "read_at"),
+        Index("ix_notification_email_status", "email_status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    message: Mapped[str] = mapped_column(Text)
+    # Same event, same user → one row (jobs that run twice notify once).
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # none | pending | sent | failed
+    email_status: Mapped[str] = mapped_column(String(8), default="none")
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    email_next_try_at: Mapped[datetime | None] = mapped_column(DateTime)
+    email_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    email_error: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,50 @@
+"""Queue in-app notifications (and e-mail where the user has an address and SMTP is set)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import current_app
+from sqlalchemy import select
+
+from aftercare.auth.models import User
+from aftercare.extensions import db
+from aftercare.notifications.models import Notification
+
+
+def notify(
+    user_ids: Iterable[int], kind: str, ticket_id: int | None, message: str, key: str
+) -> int:
+    """Add one notification per user unless this `key` already notified them; return how many."""
+    email = "pending" if current_app.config.get("SMTP_HOST") else "none"
+    added = 0
+    for user_id in set(user_ids):
+        dedupe_key = f"{key}:u{user_id}"
+        exists = db.session.scalar(
+            select(Notification.id).where(Notification.dedupe_key == dedupe_key)
+        )
+        if exists is None:
+            db.session.add(
+                Notification(
+                    user_id=user_id,
+                    kind=kind,
+                    ticket_id=ticket_id,
+                    message=message,
+                    dedupe_key=dedupe_key,
+                    email_status=email,
+                )
+            )
+            added += 1
+    return added
+
+
+def manager_ids() -> list[int]:
+    return list(
+        db.session.scalars(select(User.id).where(User.role == "manager", User.active.is_(True)))
+    )
+
+
+def firm_user_ids(firm_id: int) -> list[int]:
+    return list(
+        db.session.scalars(select(User.id).where(User.firm_id == firm_id, User.active.is_(True)))
+    )

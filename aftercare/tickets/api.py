@@ -1,0 +1,233 @@
+"""/api/v1/tickets and /api/v1/attachments."""
+
+from __future__ import annotations
+
+from flask import request, send_file
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from aftercare.api.base import api_user
+from aftercare.api.schemas import ListQuery, UtcDateTime, list_schema
+from aftercare.domain.errors import ValidationFailed
+from aftercare.domain.states import CATEGORIES, SEVERITIES, SUPPORT_TYPES, Status
+from aftercare.tickets import queries, services, storage
+
+blp = Blueprint("tickets_api", __name__, url_prefix="/api/v1", description="Tickets")
+
+
+class ClaimSummarySchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    eligible_total = fields.Integer()
+    government_share = fields.Integer(allow_none=True)
+
+
+class TicketSchema(Schema):
+    id = fields.Integer()
+    firm_id = fields.Integer()
+    firm_name = fields.Function(lambda t: t.firm.name)
+    category = fields.String()
+    support_type = fields.String()
+    severity = fields.String()
+    title = fields.String()
+    description = fields.String()
+    system = fields.String()
+    tags = fields.List(fields.String())
+    status = fields.String()
+    meister_id = fields.Integer(allow_none=True)
+    sla_breached = fields.Boolean()
+    project_overdue = fields.Boolean()
+    project_deadline = fields.Date(allow_none=True)
+    deadline_extended = fields.Boolean()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
+    triage_due_at = UtcDateTime()
+    resolution_due_at = UtcDateTime(allow_none=True)
+    resolved_at = UtcDateTime(allow_none=True)
+    rating = fields.Integer(allow_none=True)
+    claim = fields.Method("get_claim", allow_none=True)
+
+    def get_claim(self, ticket):
+        summary = queries.claim_summary(ticket.id)
+        return ClaimSummarySchema().dump(summary) if summary is not None else None
+
+
+class TicketCreateSchema(Schema):
+    firm_id = fields.Integer(strict=True, load_default=None)
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(load_default="", validate=validate.Length(max=10_000))
+    system = fields.String(load_default="", validate=validate.Length(max=200))
+    tags = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=[])
+
+
+class TicketQuery(ListQuery):
+    status = fields.String(validate=validate.OneOf([s.value for s in Status]))
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    severity = fields.String(validate=validate.OneOf(SEVERITIES))
+    firm_id = fields.Integer()
+    meister_id = fields.Integer()
+    q = fields.String(validate=validate.Length(max=200))
+    sla_breached = fields.Boolean()
+
+
+class HistorySchema(Schema):
+    id = fields.Integer()
+    action = fields.String()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(allow_none=True)
+    actor_id = fields.Integer(allow_none=True)
+    reason = fields.String()
+    details = fields.Dict()
+    created_at = UtcDateTime()
+
+
+class CommentSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    author_id = fields.Integer(dump_only=True)
+    body = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+    created_at = UtcDateTime(dump_only=True)
+
+
+class AttachmentSchema(Schema):
+    id = fields.Integer()
+    ticket_id = fields.Integer()
+    original_name = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    created_at = UtcDateTime()
+
+
+class TriageSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["accept", "reject"]))
+    reason = fields.String(load_default="", validate=validate.Length(max=10_000))
+    override_reason = fields.String(load_default="", validate=validate.Length(max=10_000))
+    support_type = fields.String(load_default=None, validate=validate.OneOf(SUPPORT_TYPES))
+
+
+class ReasonSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+
+
+TicketList = list_schema(TicketSchema, "TicketList")
+HistoryList = list_schema(HistorySchema, "HistoryList")
+CommentList = list_schema(CommentSchema, "CommentList")
+
+
+def _page(page) -> dict:
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@blp.route("/tickets", methods=["POST"])
+@blp.arguments(TicketCreateSchema)
+@blp.response(201, TicketSchema)
+def create_ticket(body: dict):
+    """File a ticket (firm: own firm; manager: `firm_id`)."""
+    return services.file_ticket(api_user(), body)
+
+
+@blp.route("/tickets", methods=["GET"])
+@blp.arguments(TicketQuery, location="query")
+@blp.response(200, TicketList)
+def list_tickets(query: dict):
+    filters = queries.TicketFilters.from_args(query)
+    return _page(queries.ticket_page(api_user(), filters, query["limit"], query["cursor"]))
+
+
+@blp.route("/tickets/<int:ticket_id>", methods=["GET"])
+@blp.response(200, TicketSchema)
+def get_ticket(ticket_id: int):
+    return services.ticket_for(api_user(), ticket_id)
+
+
+@blp.route("/tickets/<int:ticket_id>/history", methods=["GET"])
+@blp.arguments(ListQuery, location="query")
+@blp.response(200, HistoryList)
+def ticket_history(query: dict, ticket_id: int):
+    ticket = services.ticket_for(api_user(), ticket_id)
+    return _page(queries.history_page(ticket.id, query["limit"], query["cursor"]))
+
+
+@blp.route("/tickets/<int:ticket_id>/comments", methods=["GET"])
+@blp.arguments(ListQuery, location="query")
+@blp.response(200, CommentList)
+def list_comments(query: dict, ticket_id: int):
+    ticket = services.ticket_for(api_user(), ticket_id)
+    return _page(queries.comment_page(ticket.id, query["limit"], query["cursor"]))
+
+
+@blp.route("/tickets/<int:ticket_id>/comments", methods=["POST"])
+@blp.arguments(CommentSchema)
+@blp.response(201, CommentSchema)
+def add_comment(body: dict, ticket_id: int):
+    return services.add_comment(api_user(), ticket_id, body["body"])
+
+
+@blp.route("/tickets/<int:ticket_id>/attachments", methods=["POST"])
+@blp.response(201, AttachmentSchema)
+@blp.doc(
+    requestBody={
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            }
+        }
+    }
+)
+def upload_attachment(ticket_id: int):
+    """Attach a file (multipart field `file`): JPEG, PNG, PDF, XLSX or plain text."""
+    upload = request.files.get("file")
+    if upload is None:
+        services.ticket_for(api_user(), ticket_id)  # 404 first for another firm's ticket
+        raise ValidationFailed({"file": ["Send the file in the multipart field 'file'."]})
+    return services.add_attachment(
+        api_user(), ticket_id, services.Upload(upload.filename or "", upload.read())
+    )
+
+
+@blp.route("/attachments/<int:attachment_id>", methods=["GET"])
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+def download_attachment(attachment_id: int):
+    attachment = services.attachment_for(api_user(), attachment_id)
+    return send_attachment(attachment)
+
+
+def send_attachment(attachment):
+    """Stream an attachment as a download (also used by the HTML route)."""
+    response = send_file(
+        storage.path_for(attachment.stored_name),
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.original_name,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@blp.route("/tickets/<int:ticket_id>/triage", methods=["POST"])
+@blp.arguments(TriageSchema)
+@blp.response(200, TicketSchema)
+def triage(body: dict, ticket_id: int):
+    return services.triage_ticket(api_user(), ticket_id, **body)
+
+
+@blp.route("/tickets/<int:ticket_id>/cancel", methods=["POST"])
+@blp.arguments(ReasonSchema)
+@blp.response(200, TicketSchema)
+def cancel(body: dict, ticket_id: int):
+    return services.cancel_ticket(api_user(), ticket_id, body["reason"])
+
+
+@blp.route("/tickets/<int:ticket_id>/extend", methods=["POST"])
+@blp.arguments(ReasonSchema)
+@blp.response(200, TicketSchema)
+def extend(body: dict, ticket_id: int):
+    return services.extend_project(api_user(), ticket_id, body["reason"])

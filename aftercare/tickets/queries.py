@@ -1,0 +1,131 @@
+"""Ticket reads for pages and the API: scoped lists, filters, timelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from aftercare.auth.models import User
+from aftercare.domain.errors import Forbidden
+from aftercare.extensions import db
+from aftercare.pagination import Page, keyset_page
+from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
+
+
+@dataclass
+class TicketFilters:
+    status: str | None = None
+    category: str | None = None
+    severity: str | None = None
+    firm_id: int | None = None
+    meister_id: int | None = None
+    q: str | None = None
+    sla_breached: bool | None = None
+
+    @classmethod
+    def from_args(cls, args: dict[str, Any]) -> TicketFilters:
+        def as_int(value: Any) -> int | None:
+            return int(value) if str(value or "").isdigit() else None
+
+        breached = args.get("sla_breached")
+        return cls(
+            status=args.get("status") or None,
+            category=args.get("category") or None,
+            severity=args.get("severity") or None,
+            firm_id=as_int(args.get("firm_id")),
+            meister_id=as_int(args.get("meister_id")),
+            q=(args.get("q") or "").strip() or None,
+            sla_breached=None
+            if breached in (None, "")
+            else str(breached).lower() in ("1", "true", "yes", "on"),
+        )
+
+
+def scoped_tickets(actor: User) -> Select:
+    """Every ticket `actor` may see: their firm's, their assignments, or all."""
+    stmt = select(Ticket)
+    if actor.role == "firm":
+        return stmt.where(Ticket.firm_id == actor.firm_id)
+    if actor.role == "meister":
+        return stmt.where(Ticket.meister_id == actor.id)
+    if actor.role in ("manager", "auditor"):
+        return stmt
+    raise Forbidden("Administrators do not see tickets")
+
+
+def filtered(stmt: Select, filters: TicketFilters) -> Select:
+    if filters.status:
+        stmt = stmt.where(Ticket.status == filters.status)
+    if filters.category:
+        stmt = stmt.where(Ticket.category == filters.category)
+    if filters.severity:
+        stmt = stmt.where(Ticket.severity == filters.severity)
+    if filters.firm_id:
+        stmt = stmt.where(Ticket.firm_id == filters.firm_id)
+    if filters.meister_id:
+        stmt = stmt.where(Ticket.meister_id == filters.meister_id)
+    if filters.sla_breached is not None:
+        stmt = stmt.where(Ticket.sla_breached.is_(filters.sla_breached))
+    if filters.q:
+        for word in filters.q.lower().split()[:5]:
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            stmt = stmt.where(Ticket.search_text.like(f"%{escaped}%", escape="\\"))
+    return stmt
+
+
+def ticket_page(actor: User, filters: TicketFilters, limit: int, cursor: str | None) -> Page:
+    return keyset_page(filtered(scoped_tickets(actor), filters), Ticket.id, limit, cursor)
+
+
+def history_page(ticket_id: int, limit: int, cursor: str | None) -> Page:
+    stmt = select(TicketHistory).where(TicketHistory.ticket_id == ticket_id)
+    return keyset_page(stmt, TicketHistory.id, limit, cursor)
+
+
+def comment_page(ticket_id: int, limit: int, cursor: str | None) -> Page:
+    return keyset_page(
+        select(Comment).where(Comment.ticket_id == ticket_id), Comment.id, limit, cursor
+    )
+
+
+def attachments_of(ticket_id: int) -> list[Attachment]:
+    return list(
+        db.session.scalars(
+            select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
+        )
+    )
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str  # history | comment | attachment
+    item: Any = field(repr=False)
+
+
+def timeline(ticket_id: int, limit: int = 200) -> list[TimelineEntry]:
+    """History, comments and attachments of one ticket, oldest first."""
+    history = db.session.scalars(
+        select(TicketHistory)
+        .where(TicketHistory.ticket_id == ticket_id)
+        .order_by(TicketHistory.id.desc())
+        .limit(limit)
+    ).all()
+    comments = db.session.scalars(
+        select(Comment)
+        .where(Comment.ticket_id == ticket_id)
+        .order_by(Comment.id.desc())
+        .limit(limit)
+    ).all()
+    entries = [TimelineEntry(h.created_at, "history", h) for h in history]
+    entries += [TimelineEntry(c.created_at, "comment", c) for c in comments]
+    entries += [TimelineEntry(a.created_at, "attachment", a) for a in attachments_of(ticket_id)]
+    return sorted(entries, key=lambda e: e.at)
+
+
+def claim_summary(ticket_id: int) -> Any:
+    """The ticket's claim summary; claims arrive with the ledger issue."""
+    return None

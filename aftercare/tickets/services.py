@@ -1,0 +1,410 @@
+"""Ticket use cases: filing, triage, cancel, extension, comments, attachments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+
+from aftercare.audit.services import record_event
+from aftercare.auth.models import User
+from aftercare.db import utcnow
+from aftercare.domain import sla
+from aftercare.domain.eligibility import eligibility_findings, is_eligible
+from aftercare.domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from aftercare.domain.filetypes import ALLOWED, clean_filename, sniff_content_type
+from aftercare.domain.states import (
+    CATEGORIES,
+    FINAL_STATUSES,
+    SEVERITIES,
+    SUPPORT_TYPES,
+    SYSTEM,
+    next_status,
+    support_type_for,
+)
+from aftercare.domain.text import N_
+from aftercare.extensions import db
+from aftercare.firms.models import Firm
+from aftercare.notifications.services import manager_ids, notify
+from aftercare.tickets import storage
+from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
+from aftercare.timeutil import seoul_today
+from aftercare.transactions import begin_write
+
+TITLE_MAX = 200
+TEXT_MAX = 10_000
+MAX_TAGS = 10
+
+
+class PayloadTooLarge(DomainError):
+    http_status = 413
+
+
+@dataclass
+class Upload:
+    """A file as received: its given name and its bytes."""
+
+    filename: str
+    data: bytes
+
+
+# ---------------------------------------------------------------- access
+
+
+def ticket_for(actor: User, ticket_id: int, lock: bool = False) -> Ticket:
+    """The ticket if `actor` may see it; 404 otherwise (existence is not revealed)."""
+    if actor.role == "admin":
+        raise Forbidden("Administrators do not see tickets")
+    ticket = db.session.get(Ticket, ticket_id, with_for_update={"of": Ticket} if lock else None)
+    if ticket is None or not can_see(actor, ticket):
+        raise NotFound("No such ticket")
+    return ticket
+
+
+def can_see(actor: User, ticket: Ticket) -> bool:
+    if actor.role == "firm":
+        return ticket.firm_id == actor.firm_id
+    if actor.role == "meister":
+        return ticket.meister_id == actor.id
+    return actor.role in ("manager", "auditor")
+
+
+def _require_role(actor: User, *roles: str) -> None:
+    if actor.role not in roles:
+        raise Forbidden("Your role may not do this")
+
+
+def _require_reason(reason: str | None, field: str = "reason") -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({field: [N_("Give a reason.")]})
+    if len(reason) > TEXT_MAX:
+        raise ValidationFailed({field: [N_("The text is too long.")]})
+    return reason
+
+
+# ---------------------------------------------------------------- history
+
+
+def write_history(
+    ticket: Ticket,
+    actor: User | None,
+    action: str,
+    from_status: str | None,
+    to_status: str | None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """A history row and its audit event, in the caller's transaction."""
+    db.session.add(
+        TicketHistory(
+            ticket_id=ticket.id,
+            actor_id=actor.id if actor else None,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            details=details or {},
+            created_at=utcnow(),
+        )
+    )
+    record_event(
+        actor.id if actor else None,
+        f"ticket.{action}",
+        "ticket",
+        ticket.id,
+        before={"status": from_status},
+        after={"status": to_status, "reason": reason, **(details or {})},
+    )
+
+
+def transition(
+    ticket: Ticket,
+    actor: User | None,
+    action: str,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> str:
+    """Move `ticket` by `action` if the state machine allows it; return the old status."""
+    role = actor.role if actor else SYSTEM
+    new_status = next_status(action, ticket.status, role)
+    old_status = ticket.status
+    ticket.status = new_status
+    ticket.updated_at = utcnow()
+    write_history(ticket, actor, action, old_status, new_status, reason, details)
+    return old_status
+
+
+# ---------------------------------------------------------------- filing
+
+
+def _search_text(title: str, description: str, system: str, tags: list[str]) -> str:
+    return " ".join([title, description, system, *tags]).lower()
+
+
+def validate_ticket_fields(data: dict[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if data.get("category") not in CATEGORIES:
+        errors["category"] = [N_("Choose a category.")]
+    if data.get("severity") not in SEVERITIES:
+        errors["severity"] = [N_("Choose a severity.")]
+    title = (data.get("title") or "").strip()
+    if not title:
+        errors["title"] = [N_("Enter a title.")]
+    elif len(title) > TITLE_MAX:
+        errors["title"] = [N_("The title may have at most 200 characters.")]
+    if len(data.get("description") or "") > TEXT_MAX:
+        errors["description"] = [N_("The text is too long.")]
+    if len(data.get("system") or "") > 200:
+        errors["system"] = [N_("The text is too long.")]
+    tags = data.get("tags") or []
+    if len(tags) > MAX_TAGS or any(not t or len(t) > 40 for t in tags):
+        errors["tags"] = [N_("Use at most 10 tags of up to 40 characters.")]
+    return errors
+
+
+def normalize_tags(raw: str | list[str] | None) -> list[str]:
+    """Tags from a comma-separated string or a list: trimmed, lower-case, unique, in order."""
+    items = raw.split(",") if isinstance(raw, str) else list(raw or [])
+    seen: dict[str, None] = {}
+    for item in items:
+        tag = str(item).strip().lower()
+        if tag:
+            seen.setdefault(tag, None)
+    return list(seen)
+
+
+def file_ticket(actor: User, data: dict[str, Any], uploads: list[Upload] | None = None) -> Ticket:
+    """File a ticket for the actor's firm (firm users) or for `firm_id` (managers)."""
+    _require_role(actor, "firm", "manager")
+    begin_write()
+    data = dict(data)
+    data["tags"] = normalize_tags(data.get("tags"))
+    errors = validate_ticket_fields(data)
+    if actor.role == "firm":
+        firm_id = actor.firm_id
+    else:
+        firm_id = data.get("firm_id")
+        if not firm_id or db.session.get(Firm, firm_id) is None:
+            errors["firm_id"] = [N_("Choose the firm this ticket is for.")]
+    prepared = [_check_upload(u) for u in uploads or []]
+    if errors:
+        raise ValidationFailed(errors)
+    now = utcnow()
+    title = data["title"].strip()
+    ticket = Ticket(
+        firm_id=firm_id,
+        created_by_id=actor.id,
+        category=data["category"],
+        severity=data["severity"],
+        title=title,
+        description=(data.get("description") or "").strip(),
+        system=(data.get("system") or "").strip(),
+        tags=data["tags"],
+        status="submitted",
+        support_type=support_type_for(data["category"]),
+        created_at=now,
+        updated_at=now,
+        triage_due_at=sla.triage_due_at(now, data["severity"]),
+        search_text=_search_text(
+            title, data.get("description") or "", data.get("system") or "", data["tags"]
+        ),
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    write_history(ticket, actor, "file", None, "submitted")
+    for upload, content_type in prepared:
+        _store_attachment(ticket, actor, upload, content_type)
+    notify(manager_ids(), "ticket_filed", ticket.id, title, f"filed:t{ticket.id}")
+    db.session.commit()
+    return ticket
+
+
+# ---------------------------------------------------------------- triage
+
+
+def triage_ticket(
+    actor: User,
+    ticket_id: int,
+    decision: str,
+    reason: str = "",
+    override_reason: str = "",
+    support_type: str | None = None,
+) -> Ticket:
+    """Accept (starting the project) or reject a submitted ticket."""
+    begin_write()
+    ticket = ticket_for(actor, ticket_id, lock=True)
+    _require_role(actor, "manager")
+    if decision not in ("accept", "reject"):
+        raise ValidationFailed({"decision": [N_("Decision must be accept or reject.")]})
+    if decision == "reject":
+        next_status("triage_reject", ticket.status, actor.role)
+        reason = _require_reason(reason)
+        transition(ticket, actor, "triage_reject", reason)
+        notify(
+            _firm_watchers(ticket), "ticket_rejected", ticket.id, ticket.title, f"rej:t{ticket.id}"
+        )
+        db.session.commit()
+        return ticket
+    next_status("triage_accept", ticket.status, actor.role)  # 409 before any other check
+    details: dict[str, Any] = {}
+    new_type = support_type or ticket.support_type
+    if new_type not in SUPPORT_TYPES:
+        raise ValidationFailed({"support_type": [N_("Support type must be emergency or growth.")]})
+    if new_type != ticket.support_type:
+        details["support_type"] = {"from": ticket.support_type, "to": new_type}
+        reason = _require_reason(reason)
+    firm = ticket.firm
+    findings = eligibility_findings(
+        firm.size, firm.built_year, firm.policy_fund_year, new_type, seoul_today().year
+    )
+    if not is_eligible(findings):
+        override_reason = (override_reason or "").strip()
+        if not override_reason:
+            raise ValidationFailed(
+                {"override_reason": [N_("The firm is not eligible: give an override reason.")]}
+            )
+        details["override"] = [f.code for f in findings if not f.ok]
+        ticket.override_reason = override_reason
+    now = utcnow()
+    today = seoul_today()
+    ticket.support_type = new_type
+    ticket.triaged_at = now
+    ticket.resolution_due_at = sla.resolution_due_at(now, ticket.severity)
+    ticket.project_started_on = today
+    ticket.project_deadline = sla.add_months(today, 6)
+    transition(ticket, actor, "triage_accept", reason or override_reason, details)
+    db.session.commit()
+    return ticket
+
+
+def _firm_watchers(ticket: Ticket) -> list[int]:
+    from aftercare.notifications.services import firm_user_ids
+
+    return firm_user_ids(ticket.firm_id)
+
+
+# ---------------------------------------------------------------- cancel, extend
+
+
+def cancel_ticket(actor: User, ticket_id: int, reason: str) -> Ticket:
+    """Cancel an open ticket (its firm, or a manager)."""
+    begin_write()
+    ticket = ticket_for(actor, ticket_id, lock=True)
+    next_status("cancel", ticket.status, actor.role)
+    reason = _require_reason(reason)
+    transition(ticket, actor, "cancel", reason)
+    db.session.commit()
+    return ticket
+
+
+def extend_project(actor: User, ticket_id: int, reason: str) -> Ticket:
+    """Extend the project deadline once by 2 months, with a reason."""
+    begin_write()
+    ticket = ticket_for(actor, ticket_id, lock=True)
+    _require_role(actor, "manager")
+    if ticket.project_deadline is None:
+        raise Conflict(
+            "The project has not started", reason="not_started", current_status=ticket.status
+        )
+    if ticket.status in FINAL_STATUSES:
+        raise Conflict(
+            "The ticket is finished", reason="invalid_transition", current_status=ticket.status
+        )
+    if ticket.deadline_extended:
+        raise Conflict(
+            "The deadline was already extended once",
+            reason="already_extended",
+            current_status=ticket.status,
+        )
+    reason = _require_reason(reason)
+    old = ticket.project_deadline
+    ticket.project_deadline = sla.add_months(old, 2)
+    ticket.deadline_extended = True
+    ticket.project_overdue = ticket.project_deadline < seoul_today()
+    ticket.updated_at = utcnow()
+    write_history(
+        ticket, actor, "extend", ticket.status, ticket.status, reason,
+        {"from": old.isoformat(), "to": ticket.project_deadline.isoformat()},
+    )  # fmt: skip
+    db.session.commit()
+    return ticket
+
+
+# ---------------------------------------------------------------- comments, attachments
+
+
+def add_comment(actor: User, ticket_id: int, body: str) -> Comment:
+    begin_write()
+    ticket = ticket_for(actor, ticket_id)
+    _require_role(actor, "firm", "meister", "manager")
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed({"body": [N_("Write a comment.")]})
+    if len(body) > TEXT_MAX:
+        raise ValidationFailed({"body": [N_("The text is too long.")]})
+    comment = Comment(ticket_id=ticket.id, author_id=actor.id, body=body, created_at=utcnow())
+    db.session.add(comment)
+    db.session.flush()
+    record_event(actor.id, "ticket.comment", "ticket", ticket.id, after={"comment_id": comment.id})
+    db.session.commit()
+    return comment
+
+
+def _check_upload(upload: Upload) -> tuple[Upload, str]:
+    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
+    if len(upload.data) > limit:
+        raise PayloadTooLarge(f"Each file may be at most {limit // (1024 * 1024)} MB")
+    if not upload.data:
+        raise ValidationFailed({"file": [N_("The file is empty.")]})
+    content_type = sniff_content_type(upload.data[:16], upload.data)
+    if content_type is None:
+        raise ValidationFailed(
+            {"file": [N_("Only JPEG, PNG, PDF, XLSX and plain-text files are accepted.")]}
+        )
+    return upload, content_type
+
+
+def _store_attachment(ticket: Ticket, actor: User, upload: Upload, content_type: str) -> Attachment:
+    stored_name, digest = storage.save_bytes(upload.data)
+    name = clean_filename(upload.filename, fallback="attachment" + ALLOWED[content_type])
+    attachment = Attachment(
+        ticket_id=ticket.id,
+        uploaded_by_id=actor.id,
+        original_name=name,
+        stored_name=stored_name,
+        content_type=content_type,
+        size=len(upload.data),
+        sha256=digest,
+        created_at=utcnow(),
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    record_event(
+        actor.id, "ticket.attach", "ticket", ticket.id,
+        after={"attachment_id": attachment.id, "name": name, "type": content_type},
+    )  # fmt: skip
+    return attachment
+
+
+def add_attachment(actor: User, ticket_id: int, upload: Upload) -> Attachment:
+    begin_write()
+    ticket = ticket_for(actor, ticket_id)
+    _require_role(actor, "firm", "meister", "manager")
+    checked, content_type = _check_upload(upload)
+    attachment = _store_attachment(ticket, actor, checked, content_type)
+    db.session.commit()
+    return attachment
+
+
+def attachment_for(actor: User, attachment_id: int) -> Attachment:
+    """The attachment if its ticket is visible to `actor` (404 otherwise)."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise NotFound("No such attachment")
+    try:
+        ticket_for(actor, attachment.ticket_id)
+    except (NotFound, Forbidden) as error:
+        raise NotFound("No such attachment") from error
+    return attachment

@@ -1,0 +1,214 @@
+"""Ticket pages: list, filing, detail timeline, triage, cancel, extend, comments, files."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from aftercare.domain.eligibility import eligibility_findings
+from aftercare.domain.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from aftercare.domain.states import CATEGORIES, SEVERITIES, Status, allowed_actions
+from aftercare.forms_util import apply_errors
+from aftercare.pagination import parse_limit
+from aftercare.tickets import queries, services
+from aftercare.tickets.api import send_attachment
+from aftercare.tickets.forms import AttachmentForm, CommentForm, ReasonForm, TicketForm, TriageForm
+from aftercare.timeutil import seoul_today
+
+bp = Blueprint("tickets", __name__)
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    if current_user.role == "admin":
+        abort(403)
+
+
+def _uploads(file_storages) -> list[services.Upload]:
+    return [
+        services.Upload(f.filename or "", f.read()) for f in file_storages or [] if f and f.filename
+    ]
+
+
+def _flash_domain_error(error: DomainError) -> None:
+    if isinstance(error, ValidationFailed):
+        for messages in error.errors.values():
+            for message in messages:
+                flash(_(message), "danger")
+    elif isinstance(error, Conflict):
+        flash(_("This cannot be done now: the ticket is %(status)s.",
+                status=error.extra.get("current_status", "")), "warning")  # fmt: skip
+    else:
+        flash(_(error.message), "danger")
+
+
+@bp.route("/tickets")
+def index():
+    try:
+        filters = queries.TicketFilters.from_args(request.args)
+        page = queries.ticket_page(
+            current_user,
+            filters,
+            parse_limit(request.args.get("limit")),
+            request.args.get("cursor"),
+        )
+    except ValidationFailed:
+        flash(_("The page address was not valid; showing the first page."), "warning")
+        return redirect(url_for("tickets.index"))
+    return render_template(
+        "tickets/index.html",
+        page=page,
+        filters=filters,
+        statuses=[s.value for s in Status],
+        categories=CATEGORIES,
+        severities=SEVERITIES,
+    )
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+def new():
+    if current_user.role not in ("firm", "manager"):
+        abort(403)
+    form = TicketForm()
+    if form.validate_on_submit():
+        data = {
+            "firm_id": form.firm_id.data,
+            "category": form.category.data,
+            "severity": form.severity.data,
+            "title": form.title.data,
+            "system": form.system.data,
+            "description": form.description.data,
+            "tags": form.tags.data,
+        }
+        try:
+            ticket = services.file_ticket(current_user, data, _uploads(form.files.data))
+        except ValidationFailed as error:
+            apply_errors(form, error)
+            if "file" in error.errors:
+                form.files.errors = [*form.files.errors, *(_(m) for m in error.errors["file"])]
+        except services.PayloadTooLarge:
+            form.files.errors = [*form.files.errors, _("The file is too large.")]
+        else:
+            flash(
+                _("Ticket #%(id)d filed. The programme office will triage it.", id=ticket.id),
+                "success",
+            )
+            return redirect(url_for("tickets.detail", ticket_id=ticket.id))
+    return render_template("tickets/new.html", form=form)
+
+
+@bp.route("/tickets/<int:ticket_id>")
+def detail(ticket_id: int):
+    ticket = services.ticket_for(current_user, ticket_id)
+    findings = None
+    triage_form = None
+    if current_user.role == "manager" and ticket.status == "submitted":
+        firm = ticket.firm
+        findings = eligibility_findings(
+            firm.size, firm.built_year, firm.policy_fund_year, ticket.support_type,
+            seoul_today().year,
+        )  # fmt: skip
+        triage_form = TriageForm(support_type=ticket.support_type)
+    return render_template(
+        "tickets/detail.html",
+        ticket=ticket,
+        timeline=queries.timeline(ticket.id),
+        actions=allowed_actions(ticket.status, current_user.role),
+        findings=findings,
+        triage_form=triage_form,
+        comment_form=CommentForm(),
+        attachment_form=AttachmentForm(),
+        reason_form=ReasonForm(),
+    )
+
+
+def _back(ticket_id: int):
+    return redirect(url_for("tickets.detail", ticket_id=ticket_id))
+
+
+@bp.route("/tickets/<int:ticket_id>/triage", methods=["POST"])
+def triage(ticket_id: int):
+    form = TriageForm()
+    try:
+        services.triage_ticket(
+            current_user,
+            ticket_id,
+            form.decision.data,
+            reason=form.reason.data or "",
+            override_reason=form.override_reason.data or "",
+            support_type=form.support_type.data or None,
+        )
+    except (ValidationFailed, Conflict) as error:
+        _flash_domain_error(error)
+    else:
+        flash(_("Triage saved."), "success")
+    return _back(ticket_id)
+
+
+@bp.route("/tickets/<int:ticket_id>/cancel", methods=["GET", "POST"])
+def cancel(ticket_id: int):
+    """GET shows the confirmation; POST cancels."""
+    ticket = services.ticket_for(current_user, ticket_id)
+    form = ReasonForm()
+    if request.method == "POST":
+        try:
+            services.cancel_ticket(current_user, ticket_id, form.reason.data or "")
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        except (Conflict, Forbidden) as error:
+            _flash_domain_error(error)
+            return _back(ticket_id)
+        else:
+            flash(_("Ticket cancelled."), "success")
+            return _back(ticket_id)
+    return render_template("tickets/confirm.html", ticket=ticket, form=form, action="cancel")
+
+
+@bp.route("/tickets/<int:ticket_id>/extend", methods=["GET", "POST"])
+def extend(ticket_id: int):
+    ticket = services.ticket_for(current_user, ticket_id)
+    form = ReasonForm()
+    if request.method == "POST":
+        try:
+            services.extend_project(current_user, ticket_id, form.reason.data or "")
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        except (Conflict, Forbidden) as error:
+            _flash_domain_error(error)
+            return _back(ticket_id)
+        else:
+            flash(_("Project deadline extended by 2 months."), "success")
+            return _back(ticket_id)
+    return render_template("tickets/confirm.html", ticket=ticket, form=form, action="extend")
+
+
+@bp.route("/tickets/<int:ticket_id>/comments", methods=["POST"])
+def comment(ticket_id: int):
+    form = CommentForm()
+    try:
+        services.add_comment(current_user, ticket_id, form.body.data or "")
+    except (ValidationFailed, Forbidden) as error:
+        _flash_domain_error(error)
+    return _back(ticket_id)
+
+
+@bp.route("/tickets/<int:ticket_id>/attachments", methods=["POST"])
+def attach(ticket_id: int):
+    form = AttachmentForm()
+    uploads = _uploads(form.files.data)
+    if not uploads:
+        services.ticket_for(current_user, ticket_id)
+        flash(_("Choose a file first."), "warning")
+    for upload in uploads:
+        try:
+            services.add_attachment(current_user, ticket_id, upload)
+        except (ValidationFailed, Forbidden, services.PayloadTooLarge) as error:
+            _flash_domain_error(error)
+    return _back(ticket_id)
+
+
+@bp.route("/attachments/<int:attachment_id>")
+def download(attachment_id: int):
+    return send_attachment(services.attachment_for(current_user, attachment_id))
