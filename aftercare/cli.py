@@ -51,6 +51,85 @@ def init_commands(app: Flask) -> None:
 
         seed_demo(tickets=tickets, echo=click.echo)
 
+    @app.cli.group("scheduler")
+    def scheduler_group():
+        """The scheduler process."""
+
+    @scheduler_group.command("run")
+    @click.option("--run-for", type=float, default=None, help="Stop after this many seconds.")
+    @click.option("--lease-seconds", type=int, default=30, show_default=True)
+    @click.option("--speedup", type=int, default=1, help="Divide interval schedules (tests).")
+    def scheduler_run_command(run_for, lease_seconds, speedup):
+        """Run the scheduled jobs; a second instance stands by."""
+        import logging
+
+        from aftercare.scheduler import SchedulerProcess
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        process = SchedulerProcess(app, lease_seconds=lease_seconds, speedup=speedup)
+        click.echo(f"Scheduler {process.holder} starting (lease {lease_seconds}s).")
+        process.serve(run_for=run_for)
+        click.echo(f"Scheduler {process.holder} stopped.")
+
+    @app.cli.group("jobs")
+    def jobs_group():
+        """Run one scheduled job now."""
+
+    @jobs_group.command("run")
+    @click.argument("name")
+    def jobs_run_command(name):
+        """Run job NAME once now (sla, notifications, settlement, reconciliation)."""
+        from aftercare.jobs.registry import job_named
+        from aftercare.jobs.runner import manual_tick, run_job
+
+        try:
+            spec = job_named(name)
+        except KeyError:
+            _fail(f"No job named {name!r}.")
+        run = run_job(spec.name, manual_tick(), spec.load(), holder="cli")
+        click.echo(f"Job {name}: {run.outcome} {run.counts}")
+
+    @app.cli.group("ledger")
+    def ledger_group():
+        """Settlement and reconciliation."""
+
+    @ledger_group.command("settle")
+    @click.option("--date", "day", default=None, help="YYYY-MM-DD (default: today, Asia/Seoul).")
+    def ledger_settle_command(day):
+        """Settle every claim approved before the end of DATE into that date's payout batch."""
+        from datetime import date as date_cls
+
+        from aftercare.ledger.settlement import settle_for_date
+
+        try:
+            when = date_cls.fromisoformat(day) if day else None
+        except ValueError:
+            _fail(f"Not a date: {day!r} (use YYYY-MM-DD).")
+
+        def progress(done: int, total: int) -> None:
+            click.echo(f"  settled {done:,}/{total:,} claims", err=True)
+
+        try:
+            batch = settle_for_date(when, progress=progress)
+        except ValidationFailed as error:
+            _fail("; ".join(m for ms in error.errors.values() for m in ms))
+        click.echo(
+            f"Batch {batch.id} for {batch.batch_date}: {batch.claims_settled:,} claims, "
+            f"{batch.amount:,} won settled ({batch.status})."
+        )
+
+    @ledger_group.command("verify")
+    def ledger_verify_command():
+        """Exit 0 when every ledger invariant holds; 1 and the breaches otherwise."""
+        from aftercare.ledger.reconciliation import reconcile
+
+        ok, checks = reconcile()
+        for check in checks:
+            click.echo(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+        if not ok:
+            _fail(f"Ledger verification failed: {sum(not c.ok for c in checks)} breach(es).")
+        click.echo(f"Ledger ok: {len(checks)} checks passed.")
+
     @app.cli.group("audit")
     def audit_group():
         """Audit log tools."""

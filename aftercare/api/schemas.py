@@ -21,7 +21,8 @@ class UtcDateTime(fields.DateTime):
 
 def Won(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field class
     """An integer amount of won; strict, so 1.5 or "100" is refused."""
-    return fields.Integer(strict=True, validate=validate.Range(min=0), **kwargs)
+    kwargs.setdefault("validate", validate.Range(min=0))
+    return fields.Integer(strict=True, **kwargs)
 
 
 class ListQuery(Schema):

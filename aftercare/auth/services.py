@@ -142,9 +142,13 @@ def set_user_active(actor: User, user_id: int, active: bool) -> User:
     if not active:
         _revoke_all_tokens(user.id)
     record_event(
-        actor.id, "user.activate" if active else "user.deactivate", "user", user.id,
-        before={"active": before}, after={"active": active},
-    )  # fmt: skip
+        actor.id,
+        "user.activate" if active else "user.deactivate",
+        "user",
+        user.id,
+        before={"active": before},
+        after={"active": active},
+    )
     db.session.commit()
     return user
 

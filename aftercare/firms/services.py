@@ -20,9 +20,18 @@ from aftercare.firms.models import Firm
 from aftercare.transactions import begin_write
 
 FIRM_FIELDS = (
-    "name", "registration_number", "size", "region", "industry", "built_year",
-    "policy_fund_year", "supplier", "contact_name", "contact_phone", "contact_email",
-)  # fmt: skip
+    "name",
+    "registration_number",
+    "size",
+    "region",
+    "industry",
+    "built_year",
+    "policy_fund_year",
+    "supplier",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+)
 
 
 def validate_firm(data: dict[str, Any], firm_id: int | None = None) -> dict[str, list[str]]:
@@ -70,9 +79,12 @@ def create_firm(actor: User | None, data: dict[str, Any]) -> Firm:
     db.session.add(firm)
     db.session.flush()
     record_event(
-        actor.id if actor else None, "firm.create", "firm", firm.id,
+        actor.id if actor else None,
+        "firm.create",
+        "firm",
+        firm.id,
         after={"name": firm.name, "registration_number": firm.registration_number},
-    )  # fmt: skip
+    )
     db.session.commit()
     return firm
 

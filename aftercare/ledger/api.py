@@ -7,11 +7,18 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from aftercare.api.base import api_user, roles_required
-from aftercare.api.schemas import Won
+from aftercare.api.idempotency import idempotent
+from aftercare.api.schemas import ListQuery, UtcDateTime, Won, list_schema
+from aftercare.domain.errors import NotFound
 from aftercare.domain.vocab import Role
 from aftercare.extensions import db
 from aftercare.ledger import services
-from aftercare.ledger.models import FiscalYear
+from aftercare.ledger.models import FiscalYear, LedgerTransaction
+from aftercare.ledger.queries import fiscal_year_by_year, pool_of
+from aftercare.ledger.reconciliation import reconcile
+from aftercare.ledger.settlement import settle_for_date
+from aftercare.pagination import keyset_page
+from aftercare.timeutil import seoul_today
 
 blp = Blueprint("ledger_api", __name__, url_prefix="/api/v1", description="Fiscal years and ledger")
 
@@ -57,6 +64,7 @@ def open_fiscal_year(body: dict):
 
 @blp.route("/fiscal-years/<int:year>/budget", methods=["POST"])
 @roles_required(Role.MANAGER)
+@idempotent
 @blp.arguments(AddBudgetSchema)
 @blp.response(201, FiscalYearSchema)
 def add_budget(body: dict, year: int):
@@ -64,3 +72,111 @@ def add_budget(body: dict, year: int):
     fiscal_year = db.session.get(FiscalYear, txn.fiscal_year_id)
     fiscal_year.fund_transaction_id = txn.id
     return fiscal_year
+
+
+class PoolQuery(Schema):
+    fiscal_year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+
+
+class PoolSchema(Schema):
+    fiscal_year = fields.Integer()
+    budget = fields.Integer()
+    available = fields.Integer()
+    reserved = fields.Integer()
+    paid = fields.Integer()
+
+
+class PostingSchema(Schema):
+    account = fields.Function(lambda p: p.account.name)
+    amount = fields.Integer()
+
+
+class TransactionSchema(Schema):
+    id = fields.Integer()
+    fiscal_year_id = fields.Integer()
+    type = fields.String()
+    idempotency_key = fields.String()
+    amount = fields.Integer()
+    claim_id = fields.Integer(allow_none=True)
+    firm_id = fields.Integer(allow_none=True)
+    support_type = fields.String(allow_none=True)
+    batch_id = fields.Integer(allow_none=True)
+    reason = fields.String()
+    created_at = UtcDateTime()
+    postings = fields.List(fields.Nested(PostingSchema))
+
+
+class TransactionQuery(ListQuery):
+    type = fields.String(validate=validate.OneOf(["fund", "reserve", "release", "settle"]))
+    claim_id = fields.Integer()
+    firm_id = fields.Integer()
+
+
+class SettlementRequest(Schema):
+    date = fields.Date(load_default=None)
+
+
+class SettlementSchema(Schema):
+    batch_id = fields.Integer(attribute="id")
+    date = fields.Date(attribute="batch_date")
+    status = fields.String()
+    claims_settled = fields.Integer()
+    amount = fields.Integer()
+
+
+class CheckSchema(Schema):
+    name = fields.String()
+    ok = fields.Boolean()
+    detail = fields.String()
+
+
+class VerifySchema(Schema):
+    ok = fields.Boolean()
+    checks = fields.List(fields.Nested(CheckSchema))
+
+
+TransactionList = list_schema(TransactionSchema, "TransactionList")
+
+
+@blp.route("/ledger/pool", methods=["GET"])
+@roles_required(Role.MANAGER, Role.AUDITOR)
+@blp.arguments(PoolQuery, location="query")
+@blp.response(200, PoolSchema)
+def pool(query: dict):
+    """Budget, available, reserved and paid of a fiscal year (default: this year in Seoul)."""
+    year = query.get("fiscal_year") or seoul_today().year
+    fiscal_year = fiscal_year_by_year(year)
+    if fiscal_year is None:
+        raise NotFound(f"No fiscal year {year}")
+    return pool_of(fiscal_year)
+
+
+@blp.route("/ledger/transactions", methods=["GET"])
+@roles_required(Role.MANAGER, Role.AUDITOR)
+@blp.arguments(TransactionQuery, location="query")
+@blp.response(200, TransactionList)
+def transactions(query: dict):
+    stmt = select(LedgerTransaction)
+    for name in ("type", "claim_id", "firm_id"):
+        if query.get(name) is not None:
+            stmt = stmt.where(getattr(LedgerTransaction, name) == query[name])
+    page = keyset_page(stmt, LedgerTransaction.id, query["limit"], query["cursor"])
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@blp.route("/ledger/settlements", methods=["POST"])
+@roles_required(Role.MANAGER)
+@idempotent
+@blp.arguments(SettlementRequest)
+@blp.response(200, SettlementSchema)
+def settle(body: dict):
+    """Settle approved claims into the batch of `date` (default today, Asia/Seoul)."""
+    return settle_for_date(body.get("date"), actor_id=api_user().id)
+
+
+@blp.route("/ledger/verify", methods=["GET"])
+@roles_required(Role.MANAGER, Role.AUDITOR)
+@blp.response(200, VerifySchema)
+def verify():
+    ok, checks = reconcile()
+    return {"ok": ok, "checks": checks}

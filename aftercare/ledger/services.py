@@ -81,11 +81,19 @@ def open_fiscal_year(
     db.session.flush()
     _fund(actor, fiscal_year, budget, f"fund:{year}:open", "Fiscal year opened")
     record_event(
-        actor.id if actor else None, "fiscal_year.open", "fiscal_year", fiscal_year.id,
-        after={"year": year, "budget": budget, "share_rate_bp": share_rate_bp,
-               "cap_emergency": cap_emergency, "cap_growth": cap_growth,
-               "rounding_unit": rounding_unit},
-    )  # fmt: skip
+        actor.id if actor else None,
+        "fiscal_year.open",
+        "fiscal_year",
+        fiscal_year.id,
+        after={
+            "year": year,
+            "budget": budget,
+            "share_rate_bp": share_rate_bp,
+            "cap_emergency": cap_emergency,
+            "cap_growth": cap_growth,
+            "rounding_unit": rounding_unit,
+        },
+    )
     db.session.commit()
     return fiscal_year
 
@@ -108,9 +116,12 @@ def add_budget(
         raise NotFound("No such fiscal year")
     txn = _fund(actor, fiscal_year, amount, key or f"fund:{year}:{uuid.uuid4().hex}", reason)
     record_event(
-        actor.id, "fiscal_year.add_budget", "fiscal_year", fiscal_year.id,
+        actor.id,
+        "fiscal_year.add_budget",
+        "fiscal_year",
+        fiscal_year.id,
         after={"amount": amount, "reason": reason},
-    )  # fmt: skip
+    )
     db.session.commit()
     return txn
 

@@ -26,7 +26,7 @@ class MeisterSchema(Schema):
     max_load = fields.Integer(load_default=5, strict=True, validate=validate.Range(min=1, max=50))
     active = fields.Boolean(load_default=True)
     load = fields.Integer(dump_only=True)
-    rating = fields.Float(dump_only=True, allow_none=True)
+    rating = fields.Float(dump_only=True, allow_none=True)  # an average of 1–5 stars
 
 
 class MeisterUpdateSchema(MeisterSchema):

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from aftercare.db import utcnow
 from aftercare.extensions import db
 
 
@@ -19,3 +35,48 @@ class MeisterProfile(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     user = relationship("User", lazy="joined")
+
+
+class Visit(db.Model):
+    """A Meister's visit to a factory, with its cost lines."""
+
+    __tablename__ = "visit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    meister_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    visited_on: Mapped[date] = mapped_column(Date)
+    hours: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    lines = relationship("CostLine", lazy="selectin", order_by="CostLine.id")
+
+
+class CostLine(db.Model):
+    """quantity × unit price = amount (integer won); eligibility may change while pending."""
+
+    __tablename__ = "cost_line"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    eligible: Mapped[bool] = mapped_column(Boolean)
+
+
+class TicketDecline(db.Model):
+    """A Meister declined a ticket: they are not suggested for it again."""
+
+    __tablename__ = "ticket_decline"
+    __table_args__ = (UniqueConstraint("ticket_id", "meister_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    meister_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -53,10 +53,16 @@ def create_profile(actor: User | None, user_id: int, data: dict[str, Any]) -> Me
     db.session.add(profile)
     db.session.flush()
     record_event(
-        actor.id if actor else None, "meister.create", "meister", user_id,
-        after={"specialties": profile.specialties, "regions": profile.regions,
-               "max_load": profile.max_load},
-    )  # fmt: skip
+        actor.id if actor else None,
+        "meister.create",
+        "meister",
+        user_id,
+        after={
+            "specialties": profile.specialties,
+            "regions": profile.regions,
+            "max_load": profile.max_load,
+        },
+    )
     db.session.commit()
     return profile
 
@@ -70,8 +76,12 @@ def update_profile(actor: User, user_id: int, data: dict[str, Any]) -> MeisterPr
         raise NotFound("No such Meister")
     if errors := validate_profile({"max_load": profile.max_load} | data):
         raise ValidationFailed(errors)
-    before = {"specialties": profile.specialties, "regions": profile.regions,
-              "max_load": profile.max_load, "active": profile.active}  # fmt: skip
+    before = {
+        "specialties": profile.specialties,
+        "regions": profile.regions,
+        "max_load": profile.max_load,
+        "active": profile.active,
+    }
     for key in ("specialties", "regions"):
         if key in data:
             setattr(profile, key, sorted(set(data[key])))

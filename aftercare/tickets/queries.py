@@ -127,5 +127,7 @@ def timeline(ticket_id: int, limit: int = 200) -> list[TimelineEntry]:
 
 
 def claim_summary(ticket_id: int) -> Any:
-    """The ticket's claim summary; claims arrive with the ledger issue."""
-    return None
+    """The ticket's claim (id, status, eligible total, government share) or None."""
+    from aftercare.claims.models import Claim
+
+    return db.session.scalar(select(Claim).where(Claim.ticket_id == ticket_id))

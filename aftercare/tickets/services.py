@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import func, select
 
 from aftercare.audit.services import record_event
 from aftercare.auth.models import User
@@ -325,9 +326,14 @@ def extend_project(actor: User, ticket_id: int, reason: str) -> Ticket:
     ticket.project_overdue = ticket.project_deadline < seoul_today()
     ticket.updated_at = utcnow()
     write_history(
-        ticket, actor, "extend", ticket.status, ticket.status, reason,
+        ticket,
+        actor,
+        "extend",
+        ticket.status,
+        ticket.status,
+        reason,
         {"from": old.isoformat(), "to": ticket.project_deadline.isoformat()},
-    )  # fmt: skip
+    )
     db.session.commit()
     return ticket
 
@@ -382,9 +388,12 @@ def _store_attachment(ticket: Ticket, actor: User, upload: Upload, content_type:
     db.session.add(attachment)
     db.session.flush()
     record_event(
-        actor.id, "ticket.attach", "ticket", ticket.id,
+        actor.id,
+        "ticket.attach",
+        "ticket",
+        ticket.id,
         after={"attachment_id": attachment.id, "name": name, "type": content_type},
-    )  # fmt: skip
+    )
     return attachment
 
 
@@ -408,3 +417,12 @@ def attachment_for(actor: User, attachment_id: int) -> Attachment:
     except (NotFound, Forbidden) as error:
         raise NotFound("No such attachment") from error
     return attachment
+
+
+def notify_event(ticket: Ticket, kind: str, user_ids: list[int]) -> None:
+    """Notify users of the ticket's latest change (one notification per change and user)."""
+    db.session.flush()
+    latest = db.session.scalar(
+        select(func.max(TicketHistory.id)).where(TicketHistory.ticket_id == ticket.id)
+    )
+    notify(user_ids, kind, ticket.id, ticket.title, f"{kind}:t{ticket.id}:h{latest}")

@@ -38,8 +38,13 @@ def _flash_domain_error(error: DomainError) -> None:
             for message in messages:
                 flash(_(message), "danger")
     elif isinstance(error, Conflict):
-        flash(_("This cannot be done now: the ticket is %(status)s.",
-                status=error.extra.get("current_status", "")), "warning")  # fmt: skip
+        flash(
+            _(
+                "This cannot be done now: the ticket is %(status)s.",
+                status=error.extra.get("current_status", ""),
+            ),
+            "warning",
+        )
     else:
         flash(_(error.message), "danger")
 
@@ -107,9 +112,12 @@ def detail(ticket_id: int):
     if current_user.role == "manager" and ticket.status == "submitted":
         firm = ticket.firm
         findings = eligibility_findings(
-            firm.size, firm.built_year, firm.policy_fund_year, ticket.support_type,
+            firm.size,
+            firm.built_year,
+            firm.policy_fund_year,
+            ticket.support_type,
             seoul_today().year,
-        )  # fmt: skip
+        )
         triage_form = TriageForm(support_type=ticket.support_type)
     return render_template(
         "tickets/detail.html",

@@ -31,9 +31,14 @@ def test_token_issue_and_use(client, make):
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['token']}"})
     assert me.status_code == 200
     assert me.get_json() == {
-        "id": user.id, "email": user.email, "name": user.name, "role": "manager",
-        "firm_id": None, "language": "ko", "active": True,
-    }  # fmt: skip
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": "manager",
+        "firm_id": None,
+        "language": "ko",
+        "active": True,
+    }
 
 
 def test_token_is_stored_hashed(client, make):
@@ -133,10 +138,12 @@ def test_bad_check_digit_is_a_422_on_registration_number(client, api, make):
     good = valid_brn(42)
     bad = good[:9] + str((int(good[9]) + 1) % 10)
     body = assert_error(
-        caller.post("/firms", json={"name": "A", "registration_number": bad, "size": "small",
-                                    "region": "seoul"}),
+        caller.post(
+            "/firms",
+            json={"name": "A", "registration_number": bad, "size": "small", "region": "seoul"},
+        ),
         422,
-    )  # fmt: skip
+    )
     assert list(body["errors"]) == ["registration_number"]
 
 
@@ -155,16 +162,26 @@ def test_admin_creates_users_through_the_api(client, api, make):
     firm = make.firm()
     response = caller.post(
         "/users",
-        json={"email": "Staff@Factory.kr", "name": "직원", "password": "factory-line-42",
-              "role": "firm", "firm_id": firm.id},
-    )  # fmt: skip
+        json={
+            "email": "Staff@Factory.kr",
+            "name": "직원",
+            "password": "factory-line-42",
+            "role": "firm",
+            "firm_id": firm.id,
+        },
+    )
     assert response.status_code == 201
     assert response.get_json()["email"] == "staff@factory.kr"
     again = caller.post(
         "/users",
-        json={"email": "staff@factory.kr", "name": "직원", "password": "factory-line-42",
-              "role": "firm", "firm_id": firm.id},
-    )  # fmt: skip
+        json={
+            "email": "staff@factory.kr",
+            "name": "직원",
+            "password": "factory-line-42",
+            "role": "firm",
+            "firm_id": firm.id,
+        },
+    )
     assert "email" in assert_error(again, 422)["errors"]
 
 
@@ -172,10 +189,12 @@ def test_admin_creates_users_through_the_api(client, api, make):
 def test_only_admins_create_users(client, api, make, role):
     caller = api.as_(make.user(role))
     assert_error(
-        caller.post("/users", json={"email": "x@y.kr", "name": "x", "password": "factory-line-42",
-                                    "role": "auditor"}),
+        caller.post(
+            "/users",
+            json={"email": "x@y.kr", "name": "x", "password": "factory-line-42", "role": "auditor"},
+        ),
         403,
-    )  # fmt: skip
+    )
 
 
 def test_manager_creates_and_reads_firms_with_usage(client, api, make):
@@ -183,9 +202,14 @@ def test_manager_creates_and_reads_firms_with_usage(client, api, make):
     caller = api.as_(make.user("manager"))
     created = caller.post(
         "/firms",
-        json={"name": "한빛정밀", "registration_number": "220-81-62517", "size": "small",
-              "region": "gyeonggi", "built_year": 2019},
-    )  # fmt: skip
+        json={
+            "name": "한빛정밀",
+            "registration_number": "220-81-62517",
+            "size": "small",
+            "region": "gyeonggi",
+            "built_year": 2019,
+        },
+    )
     assert created.status_code == 201
     firm = created.get_json()
     assert firm["registration_number"] == "2208162517"
@@ -201,9 +225,13 @@ def test_manager_creates_and_reads_firms_with_usage(client, api, make):
     assert listed["next_cursor"] is None
     duplicate = caller.post(
         "/firms",
-        json={"name": "복제", "registration_number": "2208162517", "size": "small",
-              "region": "seoul"},
-    )  # fmt: skip
+        json={
+            "name": "복제",
+            "registration_number": "2208162517",
+            "size": "small",
+            "region": "seoul",
+        },
+    )
     assert "registration_number" in assert_error(duplicate, 422)["errors"]
 
 
@@ -247,9 +275,15 @@ def test_meister_profiles(client, api, make):
     )
     assert created.status_code == 201
     assert created.get_json() | {} == {
-        "user_id": meister.id, "name": meister.name, "specialties": ["mes", "plc"],
-        "regions": ["busan"], "max_load": 5, "active": True, "load": 0, "rating": None,
-    }  # fmt: skip
+        "user_id": meister.id,
+        "name": meister.name,
+        "specialties": ["mes", "plc"],
+        "regions": ["busan"],
+        "max_load": 5,
+        "active": True,
+        "load": 0,
+        "rating": None,
+    }
     assert caller.get(f"/meisters/{meister.id}").status_code == 200
     assert_error(caller.get("/meisters/99999"), 404)
     not_meister = make.user("auditor")

@@ -1,0 +1,98 @@
+"""Idempotency-Key on money-moving API calls (SPEC §8).
+
+The same key, user, method, path and body returns the first successful answer
+again; the same key with anything else is refused (422). Errors are not stored.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, make_response, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from aftercare.api.base import api_user
+from aftercare.api.idempotency_model import IdempotencyRecord
+from aftercare.domain.errors import DomainError, ValidationFailed
+from aftercare.extensions import db
+from aftercare.transactions import begin_write
+
+HEADER = "Idempotency-Key"
+
+
+def _fingerprint() -> str:
+    body = request.get_data(cache=True) or b""
+    return hashlib.sha256(
+        b"\n".join([request.method.encode(), request.path.encode(), body])
+    ).hexdigest()
+
+
+def _stored(user_id: int, key: str) -> IdempotencyRecord | None:
+    return db.session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+        )
+    )
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
+    if record.fingerprint != fingerprint:
+        raise ValidationFailed(
+            {HEADER: ["This key was used with another method, path or body."]},
+            message="Idempotency-Key reused for a different request",
+        )
+    response = make_response(record.body, record.status_code)
+    response.mimetype = "application/json"
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a flask-smorest view (outermost, under the route) to honour Idempotency-Key."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get(HEADER, "").strip()
+        if not key:
+            return view(*args, **kwargs)
+        if len(key) > 200:
+            raise ValidationFailed({HEADER: ["At most 200 characters."]})
+        user = api_user()
+        fingerprint = _fingerprint()
+        record = _stored(user.id, key)
+        if record is not None:
+            return _replay(record, fingerprint)
+        try:
+            response = make_response(view(*args, **kwargs))
+        except DomainError:
+            db.session.rollback()
+            record = _stored(user.id, key)  # a concurrent twin may have succeeded meanwhile
+            if record is not None:
+                return _replay(record, fingerprint)
+            raise
+        if 200 <= response.status_code < 300:
+            _store(user.id, key, fingerprint, response)
+        return response
+
+    return wrapper
+
+
+def _store(user_id: int, key: str, fingerprint: str, response: Response) -> None:
+    begin_write()
+    db.session.add(
+        IdempotencyRecord(
+            user_id=user_id,
+            key=key,
+            fingerprint=fingerprint,
+            status_code=response.status_code,
+            body=response.get_data(as_text=True),
+        )
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()

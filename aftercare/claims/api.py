@@ -1,0 +1,138 @@
+"""/api/v1/claims."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from aftercare.api.base import api_user, roles_required
+from aftercare.api.idempotency import idempotent
+from aftercare.api.schemas import ListQuery, UtcDateTime, list_schema
+from aftercare.claims import services
+from aftercare.claims.models import Claim
+from aftercare.domain.vocab import Role
+from aftercare.meisters.work_api import CostLineSchema
+from aftercare.pagination import keyset_page
+from aftercare.tickets.api import ReasonSchema
+
+blp = Blueprint("claims_api", __name__, url_prefix="/api/v1", description="Claims")
+
+CLAIM_STATUSES = ("pending", "approved", "rejected", "settled", "voided")
+
+
+class ClaimSchema(Schema):
+    id = fields.Integer()
+    ticket_id = fields.Integer()
+    firm_id = fields.Integer()
+    support_type = fields.String()
+    status = fields.String()
+    fiscal_year = fields.Function(lambda c: c.fiscal_year.year if c.fiscal_year else None)
+    eligible_total = fields.Integer()
+    ineligible_total = fields.Integer()
+    computed_share = fields.Integer(allow_none=True)
+    government_share = fields.Integer(allow_none=True)
+    firm_share = fields.Integer(allow_none=True)
+    limited_by = fields.String(allow_none=True)
+    reason = fields.String()
+    created_at = UtcDateTime()
+    approved_at = UtcDateTime(allow_none=True)
+    settled_at = UtcDateTime(allow_none=True)
+    batch_id = fields.Integer(allow_none=True)
+
+
+class FiguresSchema(Schema):
+    fiscal_year = fields.Integer(allow_none=True)
+    eligible_total = fields.Integer()
+    ineligible_total = fields.Integer()
+    computed_share = fields.Integer()
+    firm_cap = fields.Integer()
+    firm_used = fields.Integer()
+    firm_remaining = fields.Integer()
+    pool_available = fields.Integer()
+    government_share = fields.Integer()
+    firm_share = fields.Integer()
+    limited_by = fields.String()
+    refusal = fields.String(allow_none=True)
+
+
+class ClaimDetailSchema(ClaimSchema):
+    lines = fields.List(fields.Nested(CostLineSchema))
+    preview = fields.Nested(FiguresSchema, allow_none=True)
+
+
+class ClaimQuery(ListQuery):
+    status = fields.String(validate=validate.OneOf(CLAIM_STATUSES))
+    firm_id = fields.Integer()
+
+
+class LineEligibilitySchema(Schema):
+    eligible = fields.Boolean(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+
+
+ClaimList = list_schema(ClaimSchema, "ClaimList")
+
+
+def _detail(claim: Claim) -> Claim:
+    claim.lines = services.lines_of(claim)
+    claim.preview = services.preview(claim) if claim.status == "pending" else None
+    return claim
+
+
+@blp.route("/claims", methods=["GET"])
+@roles_required(Role.MANAGER, Role.AUDITOR, Role.FIRM)
+@blp.arguments(ClaimQuery, location="query")
+@blp.response(200, ClaimList)
+def list_claims(query: dict):
+    user = api_user()
+    stmt = select(Claim)
+    if user.role == Role.FIRM:
+        stmt = stmt.where(Claim.firm_id == user.firm_id)
+    if query.get("status"):
+        stmt = stmt.where(Claim.status == query["status"])
+    if query.get("firm_id"):
+        stmt = stmt.where(Claim.firm_id == query["firm_id"])
+    page = keyset_page(stmt, Claim.id, query["limit"], query["cursor"])
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@blp.route("/claims/<int:claim_id>", methods=["GET"])
+@blp.response(200, ClaimDetailSchema)
+def get_claim(claim_id: int):
+    return _detail(services.claim_for(api_user(), claim_id))
+
+
+@blp.route("/claims/<int:claim_id>/approve", methods=["POST"])
+@idempotent
+@blp.response(200, ClaimSchema)
+def approve(claim_id: int):
+    """Approve: reserve the government share (honours Idempotency-Key)."""
+    return services.approve_claim(api_user(), claim_id)
+
+
+@blp.route("/claims/<int:claim_id>/reject", methods=["POST"])
+@idempotent
+@blp.arguments(ReasonSchema)
+@blp.response(200, ClaimSchema)
+def reject(body: dict, claim_id: int):
+    return services.reject_claim(api_user(), claim_id, body["reason"])
+
+
+@blp.route("/claims/<int:claim_id>/void", methods=["POST"])
+@idempotent
+@blp.arguments(ReasonSchema)
+@blp.response(200, ClaimSchema)
+def void(body: dict, claim_id: int):
+    """Void an approved claim, releasing its reservation (honours Idempotency-Key)."""
+    return services.void_claim(api_user(), claim_id, body["reason"])
+
+
+@blp.route("/claims/<int:claim_id>/lines/<int:line_id>", methods=["PATCH"])
+@blp.arguments(LineEligibilitySchema)
+@blp.response(200, ClaimDetailSchema)
+def set_line(body: dict, claim_id: int, line_id: int):
+    claim = services.set_line_eligibility(
+        api_user(), claim_id, line_id, body["eligible"], body["reason"]
+    )
+    return _detail(claim)

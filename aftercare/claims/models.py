@@ -1,0 +1,44 @@
+"""Cost-share claims (one per confirmed ticket)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from aftercare.db import utcnow
+from aftercare.extensions import db
+
+
+class Claim(db.Model):
+    __tablename__ = "claim"
+    __table_args__ = (
+        Index("ix_claim_status_id", "status", "id"),
+        Index("ix_claim_firm_id_id", "firm_id", "id"),
+        Index("ix_claim_status_approved_at", "status", "approved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), unique=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"))
+    support_type: Mapped[str] = mapped_column(String(16))
+    # pending | approved | rejected | settled | voided
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    fiscal_year_id: Mapped[int | None] = mapped_column(ForeignKey("fiscal_year.id"))
+    eligible_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    ineligible_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    computed_share: Mapped[int | None] = mapped_column(BigInteger)
+    government_share: Mapped[int | None] = mapped_column(BigInteger)
+    firm_share: Mapped[int | None] = mapped_column(BigInteger)
+    limited_by: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("payout_batch.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    ticket = relationship("Ticket", lazy="joined", innerjoin=True)
+    fiscal_year = relationship("FiscalYear", lazy="joined")

@@ -1,0 +1,402 @@
+"""Claims: creation on confirmation, line eligibility, approval, rejection, void (SPEC §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from aftercare.audit.services import record_event
+from aftercare.auth.models import User
+from aftercare.claims.models import Claim
+from aftercare.db import utcnow
+from aftercare.domain.claim_states import next_claim_status
+from aftercare.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from aftercare.domain.money import Share, cost_share, refusal_reason
+from aftercare.domain.text import N_
+from aftercare.extensions import db
+from aftercare.ledger.models import FirmUsage, FiscalYear, LedgerAccount
+from aftercare.ledger.queries import fiscal_year_by_year
+from aftercare.ledger.services import InsufficientBalance, post_transaction
+from aftercare.meisters.models import CostLine
+from aftercare.notifications.services import firm_user_ids
+from aftercare.tickets.models import Ticket
+from aftercare.tickets.services import notify_event, transition
+from aftercare.timeutil import seoul_today
+from aftercare.transactions import begin_write
+
+REFUSAL_MESSAGES = {
+    "share_below_unit": "The computed share is below the rounding unit",
+    "firm_cap_exhausted": "The firm's cap for this support type is used up",
+    "pool_exhausted": "The programme pool is exhausted",
+}
+
+
+# ---------------------------------------------------------------- access
+
+
+def claim_for(actor: User, claim_id: int, lock: bool = False) -> Claim:
+    """The claim if `actor` may see it: managers and auditors all, a firm its own (else 404)."""
+    if actor.role not in ("manager", "auditor", "firm"):
+        raise Forbidden("Your role may not see claims")
+    claim = db.session.get(Claim, claim_id, with_for_update={"of": Claim} if lock else None)
+    if claim is None or (actor.role == "firm" and claim.firm_id != actor.firm_id):
+        raise NotFound("No such claim")
+    return claim
+
+
+def _manager_claim(actor: User, claim_id: int) -> Claim:
+    begin_write()
+    claim = claim_for(actor, claim_id, lock=True)
+    if actor.role != "manager":
+        raise Forbidden("Only programme managers decide claims")
+    return claim
+
+
+# ---------------------------------------------------------------- totals
+
+
+def totals_of(ticket_id: int) -> tuple[int, int]:
+    """(eligible total, ineligible total) of all cost lines of a ticket's visits."""
+    rows = db.session.execute(
+        select(CostLine.eligible, func.coalesce(func.sum(CostLine.amount), 0))
+        .where(CostLine.ticket_id == ticket_id)
+        .group_by(CostLine.eligible)
+    ).all()
+    by_flag = {bool(flag): int(total) for flag, total in rows}
+    return by_flag.get(True, 0), by_flag.get(False, 0)
+
+
+def create_claim(ticket: Ticket, actor: User | None) -> Claim:
+    """The pending claim of a confirmed ticket (in the caller's transaction)."""
+    eligible, ineligible = totals_of(ticket.id)
+    claim = Claim(
+        ticket_id=ticket.id,
+        firm_id=ticket.firm_id,
+        support_type=ticket.support_type,
+        status="pending",
+        eligible_total=eligible,
+        ineligible_total=ineligible,
+        created_at=utcnow(),
+    )
+    db.session.add(claim)
+    db.session.flush()
+    record_event(
+        actor.id if actor else None,
+        "claim.create",
+        "claim",
+        claim.id,
+        after={"ticket_id": ticket.id, "eligible_total": eligible, "ineligible_total": ineligible},
+    )
+    return claim
+
+
+# ---------------------------------------------------------------- figures
+
+
+@dataclass
+class Figures:
+    """What a manager sees before approving (SPEC §5)."""
+
+    fiscal_year: int | None
+    eligible_total: int
+    ineligible_total: int
+    computed_share: int
+    firm_cap: int
+    firm_used: int
+    firm_remaining: int
+    pool_available: int
+    government_share: int
+    firm_share: int
+    limited_by: str
+    refusal: str | None
+
+
+def _usage(fiscal_year_id: int, firm_id: int, support_type: str) -> tuple[int, int]:
+    row = db.session.execute(
+        select(FirmUsage.reserved, FirmUsage.paid).where(
+            FirmUsage.fiscal_year_id == fiscal_year_id,
+            FirmUsage.firm_id == firm_id,
+            FirmUsage.support_type == support_type,
+        )
+    ).first()
+    return (row.reserved, row.paid) if row else (0, 0)
+
+
+def _pool_available(fiscal_year_id: int, lock: bool = False) -> LedgerAccount:
+    stmt = select(LedgerAccount).where(
+        LedgerAccount.fiscal_year_id == fiscal_year_id, LedgerAccount.name == "pool_available"
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return db.session.scalar(stmt)
+
+
+def approval_year() -> FiscalYear | None:
+    """The open fiscal year of today's date in Seoul (a claim belongs to its approval year)."""
+    fiscal_year = fiscal_year_by_year(seoul_today().year)
+    return fiscal_year if fiscal_year is not None and fiscal_year.is_open else None
+
+
+def preview(claim: Claim) -> Figures | None:
+    """The figures approval would use now (None when no fiscal year is open)."""
+    fiscal_year = approval_year()
+    if fiscal_year is None:
+        return None
+    reserved, paid = _usage(fiscal_year.id, claim.firm_id, claim.support_type)
+    cap = fiscal_year.cap_for(claim.support_type)
+    pool = _pool_available(fiscal_year.id).balance
+    share = cost_share(
+        claim.eligible_total,
+        fiscal_year.share_rate_bp,
+        fiscal_year.rounding_unit,
+        cap - reserved - paid,
+        pool,
+    )
+    return _figures(fiscal_year, claim, share, cap, reserved + paid, pool)
+
+
+def _figures(
+    fiscal_year: FiscalYear, claim: Claim, share: Share, cap: int, used: int, pool: int
+) -> Figures:
+    return Figures(
+        fiscal_year=fiscal_year.year,
+        eligible_total=claim.eligible_total,
+        ineligible_total=claim.ineligible_total,
+        computed_share=share.computed_share,
+        firm_cap=cap,
+        firm_used=used,
+        firm_remaining=max(cap - used, 0),
+        pool_available=pool,
+        government_share=share.government_share,
+        firm_share=share.firm_share,
+        limited_by=share.limited_by,
+        refusal=refusal_reason(share),
+    )
+
+
+# ---------------------------------------------------------------- decisions
+
+
+def _locked_usage(fiscal_year_id: int, firm_id: int, support_type: str) -> FirmUsage:
+    """The firm's usage row for the year and type, created if missing, locked (PostgreSQL)."""
+    where = (
+        FirmUsage.fiscal_year_id == fiscal_year_id,
+        FirmUsage.firm_id == firm_id,
+        FirmUsage.support_type == support_type,
+    )
+    usage = db.session.scalar(select(FirmUsage).where(*where).with_for_update())
+    if usage is not None:
+        return usage
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                FirmUsage(
+                    fiscal_year_id=fiscal_year_id,
+                    firm_id=firm_id,
+                    support_type=support_type,
+                    reserved=0,
+                    paid=0,
+                )
+            )
+    except IntegrityError:
+        pass  # another approval created it first
+    return db.session.scalar(select(FirmUsage).where(*where).with_for_update())
+
+
+def approve_claim(actor: User, claim_id: int) -> Claim:
+    """Reserve the government share in the pool; never past the pool or the firm's cap."""
+    claim = _manager_claim(actor, claim_id)
+    next_claim_status("approve", claim.status)
+    fiscal_year = approval_year()
+    if fiscal_year is None:
+        raise Conflict(
+            "No fiscal year is open for today", reason="no_fiscal_year", current_status=claim.status
+        )
+    # Lock order everywhere: claim → firm usage → pool account.
+    usage = _locked_usage(fiscal_year.id, claim.firm_id, claim.support_type)
+    pool = _pool_available(fiscal_year.id, lock=True)
+    cap = fiscal_year.cap_for(claim.support_type)
+    share = cost_share(
+        claim.eligible_total,
+        fiscal_year.share_rate_bp,
+        fiscal_year.rounding_unit,
+        cap - usage.reserved - usage.paid,
+        pool.balance,
+    )
+    if reason := refusal_reason(share):
+        raise Conflict(REFUSAL_MESSAGES[reason], reason=reason, current_status=claim.status)
+    amount = share.government_share
+    try:
+        post_transaction(
+            fiscal_year.id,
+            "reserve",
+            amount,
+            f"reserve:claim:{claim.id}",
+            claim_id=claim.id,
+            firm_id=claim.firm_id,
+            support_type=claim.support_type,
+            actor_id=actor.id,
+        )
+    except InsufficientBalance as error:  # pragma: no cover - the pool row is locked above
+        raise Conflict(
+            error.message, reason="pool_exhausted", current_status=claim.status
+        ) from error
+    within_cap = db.session.execute(
+        update(FirmUsage)
+        .where(FirmUsage.id == usage.id, FirmUsage.reserved + FirmUsage.paid + amount <= cap)
+        .values(reserved=FirmUsage.reserved + amount)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if within_cap != 1:  # pragma: no cover - the usage row is locked above
+        raise Conflict(
+            REFUSAL_MESSAGES["firm_cap_exhausted"],
+            reason="firm_cap_exhausted",
+            current_status=claim.status,
+        )
+    now = utcnow()
+    claim.status = "approved"
+    claim.fiscal_year_id = fiscal_year.id
+    claim.computed_share = share.computed_share
+    claim.government_share = amount
+    claim.firm_share = share.firm_share
+    claim.limited_by = share.limited_by
+    claim.approved_at = now
+    claim.decided_at = now
+    claim.decided_by_id = actor.id
+    record_event(
+        actor.id,
+        "claim.approve",
+        "claim",
+        claim.id,
+        before={"status": "pending"},
+        after={
+            "status": "approved",
+            "fiscal_year": fiscal_year.year,
+            "government_share": amount,
+            "firm_share": share.firm_share,
+            "limited_by": share.limited_by,
+        },
+    )
+    notify_event(claim.ticket, "claim_approved", firm_user_ids(claim.firm_id))
+    db.session.commit()
+    return claim
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": [N_("Give a reason.")]})
+    return reason
+
+
+def reject_claim(actor: User, claim_id: int, reason: str) -> Claim:
+    """Refuse a pending claim; its ticket closes."""
+    claim = _manager_claim(actor, claim_id)
+    next_claim_status("reject", claim.status)
+    reason = _require_reason(reason)
+    claim.status = "rejected"
+    claim.reason = reason
+    claim.decided_at = utcnow()
+    claim.decided_by_id = actor.id
+    record_event(
+        actor.id,
+        "claim.reject",
+        "claim",
+        claim.id,
+        before={"status": "pending"},
+        after={"status": "rejected", "reason": reason},
+    )
+    _close_ticket(claim, actor, reason)
+    notify_event(claim.ticket, "claim_rejected", firm_user_ids(claim.firm_id))
+    db.session.commit()
+    return claim
+
+
+def void_claim(actor: User, claim_id: int, reason: str) -> Claim:
+    """Void an approved claim: release its reservation back to the pool."""
+    claim = _manager_claim(actor, claim_id)
+    next_claim_status("void", claim.status)
+    reason = _require_reason(reason)
+    amount = claim.government_share or 0
+    usage = _locked_usage(claim.fiscal_year_id, claim.firm_id, claim.support_type)
+    _pool_available(claim.fiscal_year_id, lock=True)
+    post_transaction(
+        claim.fiscal_year_id,
+        "release",
+        amount,
+        f"release:claim:{claim.id}",
+        claim_id=claim.id,
+        firm_id=claim.firm_id,
+        support_type=claim.support_type,
+        reason=reason,
+        actor_id=actor.id,
+    )
+    usage.reserved = FirmUsage.reserved - amount
+    claim.status = "voided"
+    claim.reason = reason
+    claim.decided_at = utcnow()
+    claim.decided_by_id = actor.id
+    record_event(
+        actor.id,
+        "claim.void",
+        "claim",
+        claim.id,
+        before={"status": "approved"},
+        after={"status": "voided", "released": amount, "reason": reason},
+    )
+    _close_ticket(claim, actor, reason)
+    db.session.commit()
+    return claim
+
+
+def _close_ticket(claim: Claim, actor: User | None, reason: str) -> None:
+    ticket = db.session.get(Ticket, claim.ticket_id, with_for_update={"of": Ticket})
+    if ticket.status == "confirmed":
+        transition(ticket, actor, "close", reason, {"claim_id": claim.id, "claim": claim.status})
+        ticket.closed_at = utcnow()
+
+
+def set_line_eligibility(
+    actor: User, claim_id: int, line_id: int, eligible: bool, reason: str
+) -> Claim:
+    """Change a cost line's eligibility (pending claims only, with a reason)."""
+    claim = _manager_claim(actor, claim_id)
+    if claim.status != "pending":
+        raise Conflict(
+            "Line eligibility changes only while the claim is pending",
+            reason="invalid_transition",
+            current_status=claim.status,
+        )
+    line = db.session.get(CostLine, line_id)
+    if line is None or line.ticket_id != claim.ticket_id:
+        raise NotFound("No such cost line on this claim")
+    reason = _require_reason(reason)
+    before = line.eligible
+    line.eligible = bool(eligible)
+    db.session.flush()
+    claim.eligible_total, claim.ineligible_total = totals_of(claim.ticket_id)
+    record_event(
+        actor.id,
+        "claim.line_eligibility",
+        "claim",
+        claim.id,
+        before={"line_id": line.id, "eligible": before},
+        after={
+            "line_id": line.id,
+            "eligible": line.eligible,
+            "reason": reason,
+            "eligible_total": claim.eligible_total,
+        },
+    )
+    db.session.commit()
+    return claim
+
+
+def lines_of(claim: Claim) -> list[CostLine]:
+    return list(
+        db.session.scalars(
+            select(CostLine).where(CostLine.ticket_id == claim.ticket_id).order_by(CostLine.id)
+        )
+    )

@@ -1,0 +1,32 @@
+"""What each kind of notification says, in the reader's language."""
+
+from __future__ import annotations
+
+from flask_babel import force_locale, gettext
+
+from aftercare.domain.text import N_
+from aftercare.notifications.models import Notification
+
+TEXTS = {
+    "ticket_filed": N_("New ticket #%(ticket)s waits for triage"),
+    "ticket_rejected": N_("Ticket #%(ticket)s was rejected at triage"),
+    "assigned": N_("Ticket #%(ticket)s was assigned to you"),
+    "accepted": N_("The Meister accepted ticket #%(ticket)s"),
+    "declined": N_("The Meister declined ticket #%(ticket)s"),
+    "resolved": N_("Ticket #%(ticket)s was resolved: please confirm the work"),
+    "confirmed": N_("The firm confirmed ticket #%(ticket)s"),
+    "reopened": N_("The firm reopened ticket #%(ticket)s"),
+    "sla_breach": N_("Ticket #%(ticket)s is past its SLA"),
+    "project_overdue": N_("Ticket #%(ticket)s is past its project deadline"),
+    "claim_approved": N_("The claim for ticket #%(ticket)s was approved"),
+    "claim_rejected": N_("The claim for ticket #%(ticket)s was rejected"),
+    "reconciliation_breach": N_("Ledger reconciliation found a breach"),
+}
+
+
+def render_text(notification: Notification, language: str | None = None) -> str:
+    template = TEXTS.get(notification.kind, "%(ticket)s")
+    if language is None:
+        return gettext(template, ticket=notification.ticket_id or "")
+    with force_locale(language):
+        return gettext(template, ticket=notification.ticket_id or "")

@@ -1,0 +1,121 @@
+"""The whole path firm → manager → Meister → firm → manager → settlement, through the API."""
+
+from datetime import timedelta
+
+from aftercare.timeutil import seoul_today
+
+
+def test_the_whole_journey_moves_money_exactly_once(client, api, make, runner):
+    make.fiscal_year(year=seoul_today().year, budget=100_000_000)
+    firm = make.firm(region="busan")
+    firm_id = firm.id
+    firm_api = api.as_(make.user("firm", firm=firm))
+    manager = api.as_(make.user("manager"))
+    meister_user = make.meister(specialties=["plc"], regions=["busan"])
+    make.meister(specialties=["erp"], regions=["seoul"])
+    meister = api.as_(meister_user)
+
+    ticket = firm_api.post(
+        "/tickets",
+        json={
+            "category": "breakdown",
+            "severity": "high",
+            "title": "PLC 통신 두절",
+            "description": "2호 라인 정지",
+            "system": "PLC-2",
+            "tags": ["plc"],
+        },
+    ).get_json()
+    tid = ticket["id"]
+    assert ticket["status"] == "submitted"
+    assert ticket["support_type"] == "emergency"
+
+    assert manager.post(f"/tickets/{tid}/triage", json={"decision": "accept"}).status_code == 200
+    suggestions = manager.get(f"/tickets/{tid}/suggested-meisters").get_json()
+    assert suggestions[0]["meister_id"] == meister_user.id
+    assert suggestions[0]["score"] == 80
+    assert (
+        manager.post(f"/tickets/{tid}/assign", json={"meister_id": meister_user.id}).status_code
+        == 200
+    )
+    assert meister.post(f"/tickets/{tid}/accept").get_json()["status"] == "in_progress"
+
+    visit = meister.post(
+        f"/tickets/{tid}/visits",
+        json={
+            "visited_on": seoul_today().isoformat(),
+            "hours": 3.5,
+            "notes": "통신 모듈 교체",
+            "cost_lines": [
+                {
+                    "kind": "labour",
+                    "description": "진단 및 교체",
+                    "quantity": 2,
+                    "unit_price": 350_000,
+                },
+                {
+                    "kind": "parts",
+                    "description": "통신 모듈",
+                    "quantity": 1,
+                    "unit_price": 1_234_567,
+                },
+                {"kind": "travel", "description": "출장비", "quantity": 1, "unit_price": 80_000},
+            ],
+        },
+    )
+    assert visit.status_code == 201, visit.get_json()
+    assert meister.post(f"/tickets/{tid}/resolve", json={"summary": "교체 완료"}).status_code == 200
+
+    confirmed = firm_api.post(
+        f"/tickets/{tid}/confirm", json={"rating": 5, "comment": "감사합니다"}
+    )
+    body = confirmed.get_json()
+    assert body["status"] == "confirmed"
+    assert body["claim"]["status"] == "pending"
+    assert body["claim"]["eligible_total"] == 700_000 + 1_234_567  # travel excluded
+    claim_id = body["claim"]["id"]
+
+    detail = manager.get(f"/claims/{claim_id}").get_json()
+    assert detail["fiscal_year"] is None
+    assert detail["preview"]["government_share"] == 967_000  # floor(1,934,567 / 2 / 1000) * 1000
+
+    approved = manager.post(f"/claims/{claim_id}/approve", headers={"Idempotency-Key": "k1"})
+    assert approved.status_code == 200, approved.get_json()
+    claim = approved.get_json()
+    assert claim["government_share"] == 967_000
+    assert claim["firm_share"] == 1_934_567 - 967_000
+    assert claim["limited_by"] == "none"
+    assert claim["fiscal_year"] == seoul_today().year
+    replay = manager.post(f"/claims/{claim_id}/approve", headers={"Idempotency-Key": "k1"})
+    assert replay.get_json() == claim
+    assert manager.post(f"/claims/{claim_id}/approve").status_code == 409
+
+    pool = manager.get("/ledger/pool").get_json()
+    assert pool == {
+        "fiscal_year": seoul_today().year,
+        "budget": 100_000_000,
+        "available": 100_000_000 - 967_000,
+        "reserved": 967_000,
+        "paid": 0,
+    }
+
+    settled = manager.post("/ledger/settlements", json={}).get_json()
+    assert settled["claims_settled"] == 1
+    assert settled["amount"] == 967_000
+    again = manager.post("/ledger/settlements", json={}).get_json()
+    assert again == settled
+    future = manager.post(
+        "/ledger/settlements", json={"date": (seoul_today() + timedelta(days=1)).isoformat()}
+    )
+    assert future.status_code == 422
+
+    assert firm_api.get(f"/tickets/{tid}").get_json()["status"] == "closed"
+    assert manager.get(f"/claims/{claim_id}").get_json()["status"] == "settled"
+    pool = manager.get("/ledger/pool").get_json()
+    assert (pool["reserved"], pool["paid"]) == (0, 967_000)
+    verify = manager.get("/ledger/verify").get_json()
+    assert verify["ok"], verify
+    assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    usage = firm_api.get(f"/firms/{firm_id}").get_json()["usage"]["emergency"]
+    assert usage == {"cap": 5_000_000, "reserved": 0, "paid": 967_000, "remaining": 4_033_000}
