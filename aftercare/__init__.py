@@ -103,14 +103,22 @@ def register_request_hooks(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from aftercare.admin.views import bp as admin_bp
     from aftercare.api.resources import register_api_blueprints
+    from aftercare.audit.views import bp as audit_bp
     from aftercare.auth.views import bp as auth_bp
+    from aftercare.claims.views import bp as claims_bp
+    from aftercare.firms.views import bp as firms_bp
     from aftercare.home.views import bp as home_bp
+    from aftercare.jobs.views import bp as jobs_bp
+    from aftercare.ledger.views import bp as ledger_bp
+    from aftercare.meisters.views import bp as meisters_bp
+    from aftercare.notifications.views import bp as notifications_bp
     from aftercare.tickets.views import bp as tickets_bp
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(home_bp)
-    app.register_blueprint(tickets_bp)
+    for blueprint in (
+        auth_bp, admin_bp, home_bp, tickets_bp, claims_bp, firms_bp, meisters_bp, ledger_bp,
+        jobs_bp, audit_bp, notifications_bp,
+    ):  # fmt: skip
+        app.register_blueprint(blueprint)
     register_api_blueprints(app.extensions["aftercare_api"])
 
 
