@@ -111,12 +111,13 @@ def register_blueprints(app: Flask) -> None:
     from aftercare.jobs.views import bp as jobs_bp
     from aftercare.ledger.views import bp as ledger_bp
     from aftercare.meisters.views import bp as meisters_bp
+    from aftercare.meisters.work_views import bp as work_bp
     from aftercare.notifications.views import bp as notifications_bp
     from aftercare.tickets.views import bp as tickets_bp
 
     for blueprint in (
         auth_bp, admin_bp, home_bp, tickets_bp, claims_bp, firms_bp, meisters_bp, ledger_bp,
-        jobs_bp, audit_bp, notifications_bp,
+        jobs_bp, audit_bp, notifications_bp, work_bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
     register_api_blueprints(app.extensions["aftercare_api"])

@@ -56,3 +56,25 @@ ACTION_LABELS = {
     "sla_breach": _l("flagged an SLA breach"),
     "project_overdue": _l("flagged the project as past its deadline"),
 }
+
+COST_KIND_LABELS = {
+    "labour": _l("Labour"),
+    "parts": _l("Parts"),
+    "software": _l("Software"),
+    "travel": _l("Travel"),
+    "other": _l("Other"),
+}
+
+CLAIM_STATUS_LABELS = {
+    "pending": _l("Pending approval"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "settled": _l("Settled"),
+    "voided": _l("Voided"),
+}
+
+LIMITED_BY_LABELS = {
+    "none": _l("Not limited"),
+    "firm_cap": _l("Firm's cap"),
+    "pool": _l("Programme pool"),
+}

@@ -1,8 +1,9 @@
 """Fixtures: every database test runs on SQLite and on PostgreSQL.
 
 SQLite: the migrated schema is built once into a template file, copied per test.
-PostgreSQL (TEST_DATABASE_URL): migrated once per session, tables truncated after
-each test. An unreachable PostgreSQL is skipped locally and fails under CI=true.
+PostgreSQL (TEST_DATABASE_URL names the server and the base database): each test
+session creates a database of its own, migrates it once and truncates its tables
+after each test. An unreachable PostgreSQL is skipped locally and fails under CI=true.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from aftercare import create_app
 from aftercare.extensions import db, limiter
@@ -54,19 +55,25 @@ def _pg_reachable() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def pg_database() -> str:
+def pg_database() -> Iterator[str]:
+    """A database of this test session's own, so concurrent runs never share tables."""
     problem = _pg_reachable()
     if problem:
         if IN_CI:
             pytest.fail(f"PostgreSQL must run under CI: {problem}")
         pytest.skip(f"PostgreSQL not reachable: {problem}")
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    _migrate(PG_URL)
-    return PG_URL
+    base = make_url(PG_URL)
+    name = f"{base.database}_aftercare_{os.getpid()}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    _migrate(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _truncate_all(app: Flask) -> None:

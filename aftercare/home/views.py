@@ -11,9 +11,11 @@ from aftercare.auth.login import role_required
 from aftercare.auth.models import User
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
+from aftercare.home import queries
 from aftercare.ledger.queries import current_fiscal_year, firm_usage, latest_fiscal_year, pool_of
 from aftercare.meisters.models import MeisterProfile
-from aftercare.meisters.queries import profile_by_user
+from aftercare.meisters.queries import loads_and_ratings, profile_by_user
+from aftercare.tickets.models import Ticket
 
 bp = Blueprint("home", __name__)
 
@@ -41,25 +43,44 @@ def firm():
         firm=current_user.firm,
         fiscal_year=fiscal_year,
         usage=firm_usage(current_user.firm_id, fiscal_year),
+        open_tickets=queries.firm_open_tickets(current_user.firm_id),
     )
 
 
 @bp.route("/meister")
 @role_required("meister")
 def meister():
-    return render_template("home/meister.html", profile=profile_by_user(current_user.id))
+    load, rating = loads_and_ratings([current_user.id])[current_user.id]
+    return render_template(
+        "home/meister.html",
+        profile=profile_by_user(current_user.id),
+        queue=queries.meister_queue(current_user.id),
+        visits=queries.meister_recent_visits(current_user.id),
+        rated=queries.meister_ratings(current_user.id),
+        load=load,
+        rating=rating,
+    )
 
 
 @bp.route("/manager")
 @role_required("manager")
 def manager():
     fiscal_year = current_fiscal_year() or latest_fiscal_year()
+    fy_id = fiscal_year.id if fiscal_year else None
     return render_template(
         "home/manager.html",
         fiscal_year=fiscal_year,
         pool=pool_of(fiscal_year) if fiscal_year else None,
         firm_count=db.session.scalar(select(func.count(Firm.id))),
         meister_count=db.session.scalar(select(func.count(MeisterProfile.id))),
+        triage_queue=queries.triage_queue(),
+        approval_queue=queries.approval_queue(),
+        breached=queries.count_where(
+            Ticket.sla_breached.is_(True), Ticket.status.not_in(("closed", "rejected", "cancelled"))
+        ),
+        status_counts=queries.status_counts(),
+        by_region=queries.spending_by_region(fy_id),
+        by_category=queries.spending_by_category(fy_id),
     )
 
 

@@ -10,6 +10,7 @@ from aftercare.domain.eligibility import eligibility_findings
 from aftercare.domain.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from aftercare.domain.states import CATEGORIES, SEVERITIES, Status, allowed_actions
 from aftercare.forms_util import apply_errors
+from aftercare.meisters.visits import visits_of
 from aftercare.pagination import parse_limit
 from aftercare.tickets import queries, services
 from aftercare.tickets.api import send_attachment
@@ -129,6 +130,8 @@ def detail(ticket_id: int):
         comment_form=CommentForm(),
         attachment_form=AttachmentForm(),
         reason_form=ReasonForm(),
+        visit_list=visits_of(ticket.id),
+        claim=queries.claim_summary(ticket.id),
     )
 
 
