@@ -8,8 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
+from werkzeug.routing import IntegerConverter
 
 from config import Config, ProductionConfig, config_for
+
+MAX_ID = 2**31 - 1  # the largest id a database column holds; larger ids are simply not found
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in routes: ids past MAX_ID do not match (404), never reach the database."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +35,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     _load_config(app, config)
+    app.url_map.converters["int"] = IdConverter
     register_extensions(app)
     register_request_hooks(app)
     register_blueprints(app)

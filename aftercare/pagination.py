@@ -12,6 +12,7 @@ from aftercare.domain.errors import ValidationFailed
 from aftercare.extensions import db
 
 MAX_LIMIT = 100
+MAX_ID = 2**31 - 1
 
 
 def encode_cursor(last_id: int) -> str:
@@ -24,7 +25,7 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         kind, _, value = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        if kind != "id" or not value.isdigit():
+        if kind != "id" or not value.isdigit() or int(value) > MAX_ID + 1:
             raise ValueError(cursor)
         return int(value)
     except (ValueError, UnicodeDecodeError) as error:

@@ -25,6 +25,16 @@ def Won(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field cla
     return fields.Integer(strict=True, **kwargs)
 
 
+MAX_ID = 2**31 - 1
+
+
+def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field class
+    """A row id: a strict integer from 1 to the largest value a database id holds."""
+    kwargs.setdefault("validate", validate.Range(min=1, max=MAX_ID))
+    kwargs.setdefault("strict", True)  # query strings pass strict=False: their values are text
+    return fields.Integer(**kwargs)
+
+
 class ListQuery(Schema):
     limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
     cursor = fields.String(load_default=None)

@@ -1,7 +1,244 @@
-"""Pages of the audit feature."""
+"""Audit log pages (auditors and managers): the events, chain verification, CSV export.
+
+GET   /audit              index        events, newest first, with filters
+POST  /audit/verify       verify       walk the hash chain
+GET   /audit/export.csv   export_csv   the same filters, streamed
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, select
+from werkzeug.datastructures import MultiDict
+
+from aftercare.audit.models import AuditEvent
+from aftercare.audit.services import verify_chain
+from aftercare.auth.login import role_required
+from aftercare.auth.models import User
+from aftercare.domain.errors import ValidationFailed
+from aftercare.extensions import db
+from aftercare.ledger.exports import CSV_MIMETYPE, stream_csv, streamed
+from aftercare.pagination import decode_cursor, keyset_page, parse_limit
+from aftercare.timeutil import seoul_midnight_utc, seoul_today, to_seoul
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+JSON_PREVIEW_CHARS = 400
+MAX_ID = 2**31 - 1  # ids are INTEGER columns; larger numbers overflow SQLite's driver
+# The reasons aftercare.domain.audit_chain gives, in words for the page.
+BROKEN_LINK_REASONS = {
+    "prev_hash does not match the previous event": _l(
+        "its link to the previous event does not match"
+    ),
+    "hash does not match the event's content": _l("its content was changed after it was written"),
+}
+EXPORT_COLUMNS = (
+    "id",
+    "time_kst",
+    "actor_id",
+    "actor_email",
+    "action",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+    "request_id",
+    "prev_hash",
+    "hash",
+)
+
+
+@bp.before_request
+@role_required("auditor", "manager")
+def _auditors_and_managers() -> None:
+    return None
+
+
+@dataclass
+class AuditFilters:
+    """Filters from the query string; a value that does not parse is reported and ignored."""
+
+    action: str = ""
+    object_type: str = ""
+    object_id: int | None = None
+    actor_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args: MultiDict) -> AuditFilters:
+        filters = cls(
+            action=args.get("action", "").strip()[:64],
+            object_type=args.get("object_type", "").strip()[:32],
+        )
+        for name in ("object_id", "actor_id"):
+            raw = args.get(name, "").strip()
+            if raw:
+                if raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID:
+                    setattr(filters, name, int(raw))
+                else:
+                    filters.errors[name] = _("Enter a whole number.")
+        for name in ("date_from", "date_to"):
+            raw = args.get(name, "").strip()
+            if raw:
+                try:
+                    setattr(filters, name, date.fromisoformat(raw))
+                except ValueError:
+                    filters.errors[name] = _("Enter a date as YYYY-MM-DD.")
+        if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+            filters.errors["date_to"] = _("The end date is before the start date.")
+            filters.date_to = None
+        return filters
+
+    def apply(self, stmt: Select) -> Select:
+        if self.action:
+            stmt = stmt.where(AuditEvent.action.startswith(self.action, autoescape=True))
+        if self.object_type:
+            stmt = stmt.where(AuditEvent.object_type == self.object_type)
+        if self.object_id is not None:
+            stmt = stmt.where(AuditEvent.object_id == self.object_id)
+        if self.actor_id is not None:
+            stmt = stmt.where(AuditEvent.actor_id == self.actor_id)
+        # Dates are Asia/Seoul days; created_at is naive UTC.
+        if self.date_from:
+            stmt = stmt.where(AuditEvent.created_at >= seoul_midnight_utc(self.date_from))
+        if self.date_to:
+            stmt = stmt.where(
+                AuditEvent.created_at < seoul_midnight_utc(self.date_to + timedelta(days=1))
+            )
+        return stmt
+
+    def as_args(self) -> dict[str, str]:
+        """The valid filters as query arguments (for the export link)."""
+        values = {
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "actor_id": self.actor_id,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+        }
+        return {k: str(v) for k, v in values.items() if v not in (None, "")}
+
+
+def pretty_json(text: str, limit: int = JSON_PREVIEW_CHARS) -> str:
+    """Indented JSON for reading; long summaries are cut with an ellipsis."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        pretty = text or ""
+    else:
+        if value in ({}, None):
+            return ""
+        pretty = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+    return pretty if len(pretty) <= limit else pretty[:limit].rstrip() + "\n…"
+
+
+@bp.route("")
+def index():
+    filters = AuditFilters.from_args(request.args)
+    try:
+        if (decode_cursor(request.args.get("cursor")) or 0) > MAX_ID:
+            raise ValidationFailed({"cursor": ["Not a valid cursor."]})
+        page = keyset_page(
+            filters.apply(select(AuditEvent)),
+            AuditEvent.id,
+            parse_limit(request.args.get("limit")),
+            request.args.get("cursor"),
+        )
+    except ValidationFailed:
+        flash(_("The page address was not valid; showing the first page."), "warning")
+        return redirect(url_for("audit.index", **filters.as_args()))
+    actor_ids = {e.actor_id for e in page.items if e.actor_id is not None}
+    actors = (
+        {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(actor_ids)))}
+        if actor_ids
+        else {}
+    )
+    return render_template(
+        "audit/index.html",
+        page=page,
+        filters=filters,
+        actors=actors,
+        pretty_json=pretty_json,
+    )
+
+
+@bp.route("/verify", methods=["POST"])
+def verify():
+    count, broken = verify_chain()
+    db.session.rollback()
+    if broken is None:
+        flash(_("The audit chain is intact: %(count)d events checked.", count=count), "success")
+    else:
+        event_id, why = broken
+        flash(
+            _(
+                "The audit chain is broken at event #%(id)d: %(why)s.",
+                id=event_id,
+                why=BROKEN_LINK_REASONS.get(why, why),
+            ),
+            "danger",
+        )
+    return redirect(url_for("audit.index", **AuditFilters.from_args(request.args).as_args()))
+
+
+def _export_rows(filters: AuditFilters):
+    stmt = filters.apply(
+        select(
+            AuditEvent.id,
+            AuditEvent.created_at,
+            AuditEvent.actor_id,
+            User.email,
+            AuditEvent.action,
+            AuditEvent.object_type,
+            AuditEvent.object_id,
+            AuditEvent.before,
+            AuditEvent.after,
+            AuditEvent.request_id,
+            AuditEvent.prev_hash,
+            AuditEvent.hash,
+        ).outerjoin(User, User.id == AuditEvent.actor_id)
+    ).order_by(AuditEvent.id)  # chain order
+    for row in streamed(stmt):
+        yield (
+            row.id,
+            to_seoul(row.created_at).isoformat(timespec="seconds"),
+            row.actor_id if row.actor_id is not None else "",
+            row.email or "",
+            row.action,
+            row.object_type,
+            row.object_id if row.object_id is not None else "",
+            row.before,
+            row.after,
+            row.request_id,
+            row.prev_hash,
+            row.hash,
+        )
+
+
+@bp.route("/export.csv")
+def export_csv():
+    filters = AuditFilters.from_args(request.args)
+    name = f"audit-events-{seoul_today().isoformat()}.csv"
+    return Response(
+        stream_with_context(stream_csv(EXPORT_COLUMNS, _export_rows(filters))),
+        mimetype=CSV_MIMETYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from aftercare.api.base import api_user, roles_required
-from aftercare.api.schemas import UtcDateTime
+from aftercare.api.schemas import Id, UtcDateTime
 from aftercare.auth import services
 from aftercare.auth.login import account_key, address_key, login_failed, login_limit
 from aftercare.domain.errors import DomainError
@@ -32,7 +32,7 @@ class UserSchema(Schema):
     email = fields.Email(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
-    firm_id = fields.Integer(allow_none=True, load_default=None)
+    firm_id = Id(allow_none=True, load_default=None)
     language = fields.String(load_default="ko", validate=validate.OneOf(LANGUAGES))
     password = fields.String(
         required=True, load_only=True, validate=validate.Length(min=1, max=1000)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from aftercare.api.base import api_user, roles_required
 from aftercare.api.idempotency import idempotent
-from aftercare.api.schemas import ListQuery, UtcDateTime, list_schema
+from aftercare.api.schemas import Id, ListQuery, UtcDateTime, list_schema
 from aftercare.claims import services
 from aftercare.claims.models import Claim
 from aftercare.domain.vocab import Role
@@ -63,7 +63,7 @@ class ClaimDetailSchema(ClaimSchema):
 
 class ClaimQuery(ListQuery):
     status = fields.String(validate=validate.OneOf(CLAIM_STATUSES))
-    firm_id = fields.Integer()
+    firm_id = Id(strict=False)
 
 
 class LineEligibilitySchema(Schema):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from aftercare.api.base import api_user, roles_required
 from aftercare.api.idempotency import idempotent
-from aftercare.api.schemas import ListQuery, UtcDateTime, Won, list_schema
+from aftercare.api.schemas import Id, ListQuery, UtcDateTime, Won, list_schema
 from aftercare.domain.errors import NotFound
 from aftercare.domain.vocab import Role
 from aftercare.extensions import db
@@ -108,8 +108,8 @@ class TransactionSchema(Schema):
 
 class TransactionQuery(ListQuery):
     type = fields.String(validate=validate.OneOf(["fund", "reserve", "release", "settle"]))
-    claim_id = fields.Integer()
-    firm_id = fields.Integer()
+    claim_id = Id(strict=False)
+    firm_id = Id(strict=False)
 
 
 class SettlementRequest(Schema):

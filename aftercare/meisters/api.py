@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from aftercare.api.base import api_user, roles_required
-from aftercare.api.schemas import ListQuery, list_schema
+from aftercare.api.schemas import Id, ListQuery, list_schema
 from aftercare.domain.errors import NotFound
 from aftercare.domain.vocab import REGIONS, SPECIALTIES, Role
 from aftercare.meisters import services
@@ -19,7 +19,7 @@ blp = Blueprint("meisters_api", __name__, url_prefix="/api/v1/meisters", descrip
 
 
 class MeisterSchema(Schema):
-    user_id = fields.Integer(required=True, strict=True)
+    user_id = Id(required=True)
     name = fields.Function(lambda p: p.user.name, dump_only=True)
     specialties = fields.List(fields.String(validate=validate.OneOf(SPECIALTIES)), load_default=[])
     regions = fields.List(fields.String(validate=validate.OneOf(REGIONS)), load_default=[])

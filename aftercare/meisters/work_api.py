@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from aftercare.api.base import api_user
-from aftercare.api.schemas import Won
+from aftercare.api.schemas import Id, Won
 from aftercare.domain.money import COST_KINDS
 from aftercare.meisters import assignment, signoff, visits
 from aftercare.tickets.api import ReasonSchema, TicketSchema
@@ -23,7 +23,7 @@ class SuggestionSchema(Schema):
 
 
 class AssignSchema(Schema):
-    meister_id = fields.Integer(required=True, strict=True)
+    meister_id = Id(required=True)
     force_reason = fields.String(load_default="", validate=validate.Length(max=10_000))
 
 

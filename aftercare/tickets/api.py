@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from aftercare.api.base import api_user
-from aftercare.api.schemas import ListQuery, UtcDateTime, list_schema
+from aftercare.api.schemas import Id, ListQuery, UtcDateTime, list_schema
 from aftercare.domain.errors import ValidationFailed
 from aftercare.domain.states import CATEGORIES, SEVERITIES, SUPPORT_TYPES, Status
 from aftercare.tickets import queries, services, storage
@@ -53,7 +53,7 @@ class TicketSchema(Schema):
 
 
 class TicketCreateSchema(Schema):
-    firm_id = fields.Integer(strict=True, load_default=None)
+    firm_id = Id(load_default=None)
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -66,8 +66,8 @@ class TicketQuery(ListQuery):
     status = fields.String(validate=validate.OneOf([s.value for s in Status]))
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     severity = fields.String(validate=validate.OneOf(SEVERITIES))
-    firm_id = fields.Integer()
-    meister_id = fields.Integer()
+    firm_id = Id(strict=False)
+    meister_id = Id(strict=False)
     q = fields.String(validate=validate.Length(max=200))
     sla_breached = fields.Boolean()
 

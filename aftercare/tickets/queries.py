@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from aftercare.auth.models import User
 from aftercare.domain.errors import Forbidden
 from aftercare.extensions import db
-from aftercare.pagination import Page, keyset_page
+from aftercare.pagination import MAX_ID, Page, keyset_page
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
 
 
@@ -28,7 +28,10 @@ class TicketFilters:
     @classmethod
     def from_args(cls, args: dict[str, Any]) -> TicketFilters:
         def as_int(value: Any) -> int | None:
-            return int(value) if str(value or "").isdigit() else None
+            text = str(value or "")
+            if not text.isascii() or not text.isdigit():
+                return None
+            return min(int(text), MAX_ID)  # past any real id: matches nothing
 
         breached = args.get("sla_breached")
         return cls(

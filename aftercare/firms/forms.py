@@ -1,0 +1,65 @@
+"""Firm forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, IntegerField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from aftercare.domain.vocab import REGIONS, SizeClass
+from aftercare.labels import SIZE_LABELS
+from aftercare.templating import region_label
+
+
+def region_choices() -> list[tuple[str, str]]:
+    """A blank prompt, then the 17 regions in the page's language (Korean names by default)."""
+    return [("", _l("Choose…")), *((code, region_label(code)) for code in REGIONS)]
+
+
+def size_choices() -> list[tuple[str, Any]]:
+    return [("", _l("Choose…")), *((size.value, SIZE_LABELS[size.value]) for size in SizeClass)]
+
+
+class FirmForm(FlaskForm):
+    name = StringField(_l("Firm name"), validators=[DataRequired(), Length(max=200)])
+    registration_number = StringField(
+        _l("Business registration number"), validators=[DataRequired(), Length(max=14)]
+    )
+    size = SelectField(_l("Size class"), choices=[], validators=[DataRequired()])
+    region = SelectField(_l("Region"), choices=[], validators=[DataRequired()])
+    industry = StringField(_l("Industry"), validators=[Length(max=100)])
+    built_year = IntegerField(_l("Year the smart factory was built"), validators=[Optional()])
+    policy_fund_year = IntegerField(
+        _l("Year of the last policy-fund facility investment"), validators=[Optional()]
+    )
+    supplier = StringField(_l("Solution supplier"), validators=[Length(max=200)])
+    contact_name = StringField(_l("Contact person"), validators=[Length(max=100)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Length(max=40)])
+    contact_email = EmailField(
+        _l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)]
+    )
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.size.choices = size_choices()
+        self.region.choices = region_choices()
+
+    def to_data(self) -> dict[str, Any]:
+        """The plain values the firm services take."""
+        return {
+            "name": (self.name.data or "").strip(),
+            "registration_number": (self.registration_number.data or "").strip(),
+            "size": self.size.data,
+            "region": self.region.data,
+            "industry": (self.industry.data or "").strip(),
+            "built_year": self.built_year.data,
+            "policy_fund_year": self.policy_fund_year.data,
+            "supplier": (self.supplier.data or "").strip(),
+            "contact_name": (self.contact_name.data or "").strip(),
+            "contact_phone": (self.contact_phone.data or "").strip(),
+            "contact_email": (self.contact_email.data or "").strip(),
+        }
