@@ -56,3 +56,8 @@ translations: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+## bench: data sets, gunicorn, wrk; writes bench/results/latest.json and latest.md
+bench: install
+	@command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
+	$(PY) bench/run.py $(BENCH_ARGS)

@@ -46,6 +46,7 @@ class Config:
     MAX_CONTENT_LENGTH = 5 * MAX_ATTACHMENT_BYTES + 1024 * 1024
 
     PAGE_SIZE = 25
+    DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", 30))
     SMTP_HOST = os.environ.get("SMTP_HOST")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", 25))
     MAIL_FROM = os.environ.get("MAIL_FROM", "aftercare@localhost")
@@ -67,6 +68,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick
+    DASHBOARD_CACHE_SECONDS = 0  # tests see fresh figures
 
 
 class ProductionConfig(Config):

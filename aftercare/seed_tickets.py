@@ -178,6 +178,7 @@ def seed_tickets(
     meisters: int = 0,
     seed: int = 2021,
     now: datetime | None = None,
+    status_weights: dict[str, int] | None = None,
 ) -> int:
     """Add tickets until there are `count`; returns how many were added."""
     rng = random.Random(seed)
@@ -201,7 +202,17 @@ def seed_tickets(
     year_start = seoul_midnight_utc(to_seoul(now).date().replace(month=1, day=1))
     span = max(int((now - year_start).total_seconds()) - 86_400 * 12, 3600)
     to_add = count - existing
-    plan = _plan_tickets(to_add, rng, firm_rows, meister_ids, creator, year_start, span, now)
+    plan = _plan_tickets(
+        to_add,
+        rng,
+        firm_rows,
+        meister_ids,
+        creator,
+        year_start,
+        span,
+        now,
+        status_weights or STATUS_WEIGHTS,
+    )
     echo(f"Writing {to_add:,} tickets…")
     _write_tickets(plan, echo)
     echo("Writing claims and ledger…")
@@ -224,12 +235,12 @@ def _breached(status, created, triaged, severity, now) -> bool:
 
 
 def _plan_tickets(
-    to_add, rng, firm_rows, meister_ids, creator, year_start, span, now
+    to_add, rng, firm_rows, meister_ids, creator, year_start, span, now, weights
 ) -> list[dict]:
     ticket_id = _next_id(Ticket)
     plan = []
     for n in range(to_add):
-        status = _weighted(rng, STATUS_WEIGHTS)
+        status = _weighted(rng, weights)
         category = _weighted(rng, CATEGORY_WEIGHTS)
         severity = _weighted(rng, SEVERITY_WEIGHTS)
         firm_id, _region = rng.choice(firm_rows)

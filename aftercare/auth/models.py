@@ -30,7 +30,7 @@ class User(UserMixin, db.Model):
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    firm = relationship("Firm", lazy="joined")
+    firm = relationship("Firm", lazy="select")  # only firm users have one
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from aftercare.cache import cached_for
 from aftercare.claims.models import Claim
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
@@ -33,10 +34,17 @@ def approval_queue() -> list[Claim]:
     )
 
 
-def count_where(*conditions) -> int:
-    return db.session.scalar(select(func.count(Ticket.id)).where(*conditions))
+@cached_for()
+def open_breaches() -> int:
+    """Open tickets flagged past their SLA."""
+    return db.session.scalar(
+        select(func.count(Ticket.id)).where(
+            Ticket.sla_breached.is_(True), Ticket.status.not_in(("closed", "rejected", "cancelled"))
+        )
+    )
 
 
+@cached_for()
 def status_counts() -> dict[str, int]:
     return dict(
         db.session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all()
@@ -58,10 +66,12 @@ def spending_by(column, fiscal_year_id: int | None) -> list[tuple[str, int]]:
     return [(key, int(total or 0)) for key, total in db.session.execute(stmt).all()]
 
 
+@cached_for()
 def spending_by_region(fiscal_year_id: int | None) -> list[tuple[str, int]]:
     return spending_by(Firm.region, fiscal_year_id)
 
 
+@cached_for()
 def spending_by_category(fiscal_year_id: int | None) -> list[tuple[str, int]]:
     return spending_by(Ticket.category, fiscal_year_id)
 

@@ -15,7 +15,6 @@ from aftercare.home import queries
 from aftercare.ledger.queries import current_fiscal_year, firm_usage, latest_fiscal_year, pool_of
 from aftercare.meisters.models import MeisterProfile
 from aftercare.meisters.queries import loads_and_ratings, profile_by_user
-from aftercare.tickets.models import Ticket
 
 bp = Blueprint("home", __name__)
 
@@ -75,9 +74,7 @@ def manager():
         meister_count=db.session.scalar(select(func.count(MeisterProfile.id))),
         triage_queue=queries.triage_queue(),
         approval_queue=queries.approval_queue(),
-        breached=queries.count_where(
-            Ticket.sla_breached.is_(True), Ticket.status.not_in(("closed", "rejected", "cancelled"))
-        ),
+        breached=queries.open_breaches(),
         status_counts=queries.status_counts(),
         by_region=queries.spending_by_region(fy_id),
         by_category=queries.spending_by_category(fy_id),

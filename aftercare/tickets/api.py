@@ -22,6 +22,9 @@ class ClaimSummarySchema(Schema):
     government_share = fields.Integer(allow_none=True)
 
 
+CLAIM_SUMMARY = ClaimSummarySchema()  # one instance: building a schema per row is slow
+
+
 class TicketSchema(Schema):
     id = fields.Integer()
     firm_id = fields.Integer()
@@ -48,8 +51,7 @@ class TicketSchema(Schema):
     claim = fields.Method("get_claim", allow_none=True)
 
     def get_claim(self, ticket):
-        summary = queries.claim_summary(ticket.id)
-        return ClaimSummarySchema().dump(summary) if summary is not None else None
+        return CLAIM_SUMMARY.dump(ticket.claim) if ticket.claim is not None else None
 
 
 class TicketCreateSchema(Schema):

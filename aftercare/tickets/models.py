@@ -63,7 +63,9 @@ class Ticket(db.Model):
     search_text: Mapped[str] = mapped_column(Text, default="")
 
     firm = relationship("Firm", lazy="joined", innerjoin=True)
-    meister = relationship("User", foreign_keys=[meister_id], lazy="joined")
+    meister = relationship("User", foreign_keys=[meister_id], lazy="select")
+    # The cost-share claim, once the ticket is confirmed (loaded in bulk for lists).
+    claim = relationship("Claim", uselist=False, viewonly=True, lazy="select")
 
 
 class TicketHistory(db.Model):

@@ -1,0 +1,213 @@
+"""Benchmark data sets: a fresh database per (engine, size), built with the bulk seed."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, make_url, select, text, update
+
+ROOT = Path(__file__).resolve().parent.parent
+SQLITE_PATH = ROOT / "bench" / "results" / "bench.sqlite"
+PG_BASE = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_NAME = "aftercare_bench"
+BENCH_BUDGET = 200_000_000_000  # enough room for approvals and 100,000 settlements
+
+
+def database_url(engine: str) -> str:
+    if engine == "sqlite":
+        return f"sqlite:///{SQLITE_PATH}"
+    return make_url(PG_BASE).set(database=PG_NAME).render_as_string(hide_password=False)
+
+
+def fresh_database(engine: str) -> str:
+    """Drop and recreate the bench database; return its URL."""
+    if engine == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        admin = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{PG_NAME}"'))
+        admin.dispose()
+    return database_url(engine)
+
+
+def _app(url: str):
+    os.environ["DATABASE_URL"] = url
+    from aftercare import create_app
+    from config import DevelopmentConfig
+
+    DevelopmentConfig.SQLALCHEMY_DATABASE_URI = url
+    return create_app(DevelopmentConfig)
+
+
+def build(engine: str, tickets: int, firms: int = 20_000, meisters: int = 800, **kw) -> dict:
+    """Migrate a fresh database and load firms, Meisters, tickets, claims and ledger."""
+    from flask_migrate import upgrade
+
+    from aftercare.extensions import db
+    from aftercare.ledger.services import add_budget
+    from aftercare.seed import seed_demo
+    from aftercare.seed_tickets import seed_tickets
+    from aftercare.timeutil import seoul_today
+
+    url = fresh_database(engine)
+    app = _app(url)
+    started = time.perf_counter()
+    with app.app_context():
+        upgrade()
+        seed_demo(echo=lambda _m: None)
+        seed_tickets(tickets, echo=print, firms=firms, meisters=meisters, **kw)
+        from aftercare.auth.models import User
+
+        manager = db.session.scalar(select(User).where(User.role == "manager"))
+        add_budget(manager, seoul_today().year, BENCH_BUDGET, "benchmark headroom")
+        if engine == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+        else:
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        db.engine.dispose()
+    return {"url": url, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def approve_all_pending(url: str) -> int:
+    """Approve every pending claim in bulk (reserve transactions), for the settlement bench."""
+    from aftercare.claims.models import Claim
+    from aftercare.domain.money import cost_share
+    from aftercare.extensions import db
+    from aftercare.ledger.models import FirmUsage, LedgerAccount, LedgerTransaction, Posting
+    from aftercare.ledger.queries import current_fiscal_year
+
+    app = _app(url)
+    with app.app_context():
+        year = current_fiscal_year()
+        accounts = dict(
+            db.session.execute(
+                select(LedgerAccount.name, LedgerAccount.id).where(
+                    LedgerAccount.fiscal_year_id == year.id
+                )
+            ).all()
+        )
+        pending = db.session.execute(
+            select(
+                Claim.id, Claim.firm_id, Claim.support_type, Claim.eligible_total, Claim.created_at
+            )
+            .where(Claim.status == "pending")
+            .order_by(Claim.id)
+        ).all()
+        usage = {
+            (u.firm_id, u.support_type): u
+            for u in db.session.scalars(
+                select(FirmUsage).where(FirmUsage.fiscal_year_id == year.id)
+            )
+        }
+        next_txn = (db.session.scalar(select(func.max(LedgerTransaction.id))) or 0) + 1
+        txns, postings, total, approved = [], [], 0, 0
+        reserved_by: dict[tuple[int, str], int] = {}
+        for claim in pending:
+            key = (claim.firm_id, claim.support_type)
+            row = usage.get(key)
+            used = (row.reserved + row.paid if row else 0) + reserved_by.get(key, 0)
+            share = cost_share(
+                claim.eligible_total,
+                year.share_rate_bp,
+                year.rounding_unit,
+                year.cap_for(claim.support_type) - used,
+                BENCH_BUDGET,
+            )
+            if share.government_share == 0:
+                continue
+            amount = share.government_share
+            when = claim.created_at + timedelta(hours=1)
+            db.session.execute(
+                update(Claim)
+                .where(Claim.id == claim.id)
+                .values(
+                    status="approved",
+                    fiscal_year_id=year.id,
+                    computed_share=share.computed_share,
+                    government_share=amount,
+                    firm_share=share.firm_share,
+                    limited_by=share.limited_by,
+                    approved_at=when,
+                    decided_at=when,
+                )
+            )
+            txns.append(
+                {
+                    "id": next_txn,
+                    "fiscal_year_id": year.id,
+                    "type": "reserve",
+                    "idempotency_key": f"reserve:claim:{claim.id}",
+                    "amount": amount,
+                    "claim_id": claim.id,
+                    "firm_id": claim.firm_id,
+                    "support_type": claim.support_type,
+                    "reason": "",
+                    "created_at": when,
+                }
+            )
+            postings += [
+                {
+                    "transaction_id": next_txn,
+                    "account_id": accounts["pool_available"],
+                    "amount": -amount,
+                },
+                {
+                    "transaction_id": next_txn,
+                    "account_id": accounts["pool_reserved"],
+                    "amount": amount,
+                },
+            ]
+            next_txn += 1
+            total += amount
+            approved += 1
+            reserved_by[key] = reserved_by.get(key, 0) + amount
+        for start in range(0, len(txns), 5000):
+            db.session.execute(LedgerTransaction.__table__.insert(), txns[start : start + 5000])
+        for start in range(0, len(postings), 5000):
+            db.session.execute(Posting.__table__.insert(), postings[start : start + 5000])
+        db.session.execute(
+            update(LedgerAccount)
+            .where(LedgerAccount.id == accounts["pool_available"])
+            .values(balance=LedgerAccount.balance - total)
+        )
+        db.session.execute(
+            update(LedgerAccount)
+            .where(LedgerAccount.id == accounts["pool_reserved"])
+            .values(balance=LedgerAccount.balance + total)
+        )
+        for (firm_id, kind), amount in reserved_by.items():
+            if (firm_id, kind) in usage:
+                db.session.execute(
+                    update(FirmUsage)
+                    .where(FirmUsage.id == usage[(firm_id, kind)].id)
+                    .values(reserved=FirmUsage.reserved + amount)
+                )
+            else:
+                db.session.add(
+                    FirmUsage(
+                        fiscal_year_id=year.id,
+                        firm_id=firm_id,
+                        support_type=kind,
+                        reserved=amount,
+                        paid=0,
+                    )
+                )
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('ledger_transaction', 'id'), "
+                    "(SELECT MAX(id) FROM ledger_transaction))"
+                )
+            )
+        db.session.commit()
+        db.engine.dispose()
+    return approved

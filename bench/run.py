@@ -1,0 +1,363 @@
+"""`make bench`: build the data sets, serve with gunicorn, drive load with wrk, report.
+
+For each engine (SQLite, PostgreSQL) and size (10,000 and 100,000 tickets) it builds
+a fresh data set (20,000 firms, 800 Meisters), serves Aftercare with gunicorn
+(2 sync workers), measures every endpoint with wrk from a separate process, and in the
+same run measures a bare Flask "hello" under the same gunicorn settings as the ceiling.
+Then it measures approvals (PostgreSQL, 8 clients) and settlement of 100,000 claims.
+Results: bench/results/latest.json and bench/results/latest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PORT = 5077
+SECRET = "bench-secret-not-for-production"
+SEARCH = urllib.parse.quote("검사기")
+ENDPOINTS = [
+    # name, path (TICKET is replaced by a ticket id), auth
+    ("api_list", "/api/v1/tickets", "token"),
+    ("api_list_filtered", "/api/v1/tickets?status=in_progress&category=breakdown", "token"),
+    ("api_search", f"/api/v1/tickets?q={SEARCH}", "token"),
+    ("api_detail", "/api/v1/tickets/TICKET", "token"),
+    ("html_list", "/tickets", "cookie"),
+    ("html_list_filtered", "/tickets?status=in_progress&category=breakdown", "cookie"),
+    ("html_search", f"/tickets?q={SEARCH}", "cookie"),
+    ("html_detail", "/tickets/TICKET", "cookie"),
+    ("dashboard", "/manager", "cookie"),
+    ("claims_queue", "/claims", "cookie"),
+]
+TARGETS = {"api_list": 0.25, "html_list": 0.20, "api_detail": 0.30}
+P95_MS = {
+    "api_list": 20,
+    "api_list_filtered": 20,
+    "api_search": 20,
+    "html_list": 20,
+    "html_list_filtered": 20,
+    "html_search": 20,
+    "dashboard": 100,
+}
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def serve(app: str, env: dict[str, str]) -> subprocess.Popen:
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "--workers",
+        "2",
+        "--worker-class",
+        "sync",
+        "--bind",
+        f"127.0.0.1:{PORT}",
+        "--log-level",
+        "warning",
+        app,
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    for _ in range(100):
+        try:
+            http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request("GET", "/")
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"gunicorn did not start for {app}")
+
+
+def stop(process: subprocess.Popen) -> int:
+    """Stop gunicorn; return the largest worker RSS in MB seen just before."""
+    rss = worker_rss_mb(process.pid)
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+    return rss
+
+
+def worker_rss_mb(master_pid: int) -> int:
+    out = subprocess.run(
+        ["ps", "--ppid", str(master_pid), "-o", "rss="], capture_output=True, text=True
+    ).stdout
+    sizes = [int(x) for x in out.split()] or [0]
+    return max(sizes) // 1024
+
+
+def wrk(
+    path: str,
+    headers: dict[str, str],
+    seconds: int,
+    connections: int = 8,
+    script: str = "report.lua",
+    env: dict[str, str] | None = None,
+) -> dict:
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "bench" / "lua" / script),
+    ]
+    for key, value in headers.items():
+        command += ["-H", f"{key}: {value}"]
+    command.append(f"http://127.0.0.1:{PORT}{path}")
+    out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    line = [x for x in out.stdout.splitlines() if x.startswith("{")][-1]
+    data = json.loads(line)
+    seconds_run = data["duration_us"] / 1e6
+    return {
+        "rps": round(data["requests"] / seconds_run, 1),
+        "p50_ms": round(data["p50_us"] / 1000, 2),
+        "p95_ms": round(data["p95_us"] / 1000, 2),
+        "p99_ms": round(data["p99_us"] / 1000, 2),
+        "requests": data["requests"],
+        "errors": data["errors"],
+        "non_2xx": data["non_2xx"],
+    }
+
+
+def credentials() -> tuple[str, str]:
+    """A bearer token and a session cookie for the demo manager."""
+    conn = http.client.HTTPConnection("127.0.0.1", PORT)
+    body = json.dumps({"email": "manager@demo.aftercare.kr", "password": "aftercare-demo-2021"})
+    conn.request("POST", "/api/v1/tokens", body, {"Content-Type": "application/json"})
+    token = json.loads(conn.getresponse().read())["token"]
+    conn.request("GET", "/login")
+    response = conn.getresponse()
+    page = response.read().decode()
+    cookie = response.getheader("Set-Cookie").split(";")[0]
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {
+            "email": "manager@demo.aftercare.kr",
+            "password": "aftercare-demo-2021",
+            "csrf_token": csrf,
+        }
+    )
+    conn.request(
+        "POST",
+        "/login",
+        form,
+        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+    )
+    response = conn.getresponse()
+    response.read()
+    if response.status != 302:
+        raise RuntimeError("sign-in for the benchmark failed")
+    return token, response.getheader("Set-Cookie").split(";")[0]
+
+
+def app_env(url: str) -> dict[str, str]:
+    return {
+        "AFTERCARE_ENV": "production",
+        "DATABASE_URL": url,
+        "SECRET_KEY": SECRET,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+def sample_ticket_id(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        ticket_id = conn.execute(
+            text("SELECT ticket_id FROM claim WHERE status = 'settled' ORDER BY id DESC LIMIT 1")
+        ).scalar()
+    engine.dispose()
+    return ticket_id
+
+
+def measure_endpoints(engine: str, size: int, seconds: int) -> dict:
+    from bench import dataset
+
+    log(f"{engine}: building {size:,} tickets")
+    built = dataset.build(engine, size)
+    url = built["url"]
+    ticket_id = sample_ticket_id(url)
+    process = serve("wsgi:app", app_env(url))
+    results: dict = {"build_seconds": built["seconds"], "endpoints": {}}
+    try:
+        token, cookie = credentials()
+        for name, path, kind in ENDPOINTS:
+            headers = (
+                {"Authorization": f"Bearer {token}"} if kind == "token" else {"Cookie": cookie}
+            )
+            wrk(path.replace("TICKET", str(ticket_id)), headers, 2)  # warm-up
+            results["endpoints"][name] = wrk(
+                path.replace("TICKET", str(ticket_id)), headers, seconds
+            )
+            log(f"{engine} {size:,} {name}: {results['endpoints'][name]}")
+        if engine == "postgresql" and size == max(SIZES):
+            results["approvals"] = measure_approvals(url, token, seconds)
+    finally:
+        results["worker_rss_mb"] = stop(process)
+    return results
+
+
+def measure_approvals(url: str, token: str, seconds: int) -> dict:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        first, last = conn.execute(
+            text("SELECT MIN(id), MAX(id) FROM claim WHERE status = 'pending'")
+        ).one()
+    engine.dispose()
+    result = wrk(
+        "/api/v1/claims/1/approve",
+        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        seconds,
+        connections=8,
+        script="approvals.lua",
+        env={"APPROVE_FIRST": str(first), "APPROVE_LAST": str(last)},
+    )
+    log(f"approvals: {result}")
+    return result
+
+
+def measure_hello(seconds: int) -> dict:
+    process = serve("bench.hello:app", {})
+    try:
+        wrk("/hello", {}, 2)
+        result = wrk("/hello", {}, seconds)
+    finally:
+        result["worker_rss_mb"] = stop(process)
+    log(f"hello: {result}")
+    return result
+
+
+def measure_settlement(engine: str, claims: int) -> dict:
+    from bench import dataset
+
+    log(f"{engine}: building {claims:,} approved claims for settlement")
+    built = dataset.build(
+        engine, claims, firms=20_000, meisters=800, status_weights={"confirmed": 1}
+    )
+    approved = dataset.approve_all_pending(built["url"])
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "ledger", "settle"]
+    env = {**os.environ, **app_env(built["url"]), "AFTERCARE_ENV": "development"}
+    started = time.perf_counter()
+    out = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = round(time.perf_counter() - started, 2)
+    verify = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "ledger", "verify"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    result = {
+        "claims_approved": approved,
+        "seconds": seconds,
+        "summary": out.stdout.strip(),
+        "verify_exit": verify.returncode,
+    }
+    log(f"settlement {engine}: {result}")
+    return result
+
+
+SIZES = (10_000, 100_000)
+
+
+def markdown(report: dict) -> str:
+    hello = report["hello"]["rps"]
+    lines = [
+        f"# Aftercare benchmark — {report['when']}",
+        "",
+        f"Machine: {report['machine']}. gunicorn 2 sync workers, wrk -t2 -c8, "
+        f"{report['seconds']} s per endpoint. Ceiling (bare Flask hello): **{hello:,.0f} req/s**.",
+        "",
+        "| engine | tickets | endpoint | req/s | % of hello | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for engine, sizes in report["engines"].items():
+        for size, data in sizes.items():
+            for name, r in data["endpoints"].items():
+                share = 100 * r["rps"] / hello
+                failed = r["errors"] + r["non_2xx"]
+                lines.append(
+                    f"| {engine} | {int(size):,} | {name} | {r['rps']:,.0f} | {share:.1f} % | "
+                    f"{r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {failed} |"
+                )
+    lines += [
+        "",
+        "| engine | worker RSS after run (MB) | growth 10k → 100k (api_list req/s) |",
+        "|---|---:|---:|",
+    ]
+    for engine, sizes in report["engines"].items():
+        small, large = sizes.get(str(SIZES[0])), sizes.get(str(SIZES[1]))
+        growth = (
+            f"{small['endpoints']['api_list']['rps'] / large['endpoints']['api_list']['rps']:.2f}×"
+            if small and large
+            else "—"
+        )
+        rss = max(d["worker_rss_mb"] for d in sizes.values())
+        lines.append(f"| {engine} | {rss} | {growth} |")
+    if report.get("approvals"):
+        a = report["approvals"]
+        lines += [
+            "",
+            f"Approvals (PostgreSQL, 8 clients): **{a['rps']:,.0f}/s**, p95 {a['p95_ms']} ms, "
+            f"non-2xx {a['non_2xx']}.",
+        ]
+    for engine, s in report.get("settlement", {}).items():
+        lines.append(
+            f"Settlement of {s['claims_approved']:,} claims on {engine}: **{s['seconds']} s** "
+            f"(ledger verify exit {s['verify_exit']})."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
+    parser.add_argument("--settle-claims", type=int, default=100_000)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    report: dict = {
+        "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": f"{os.cpu_count()} cores",
+        "seconds": args.seconds,
+        "hello": measure_hello(args.seconds),
+        "engines": {},
+        "settlement": {},
+    }
+    for engine in args.engines.split(","):
+        report["engines"][engine] = {}
+        for size in sizes:
+            data = measure_endpoints(engine, size, args.seconds)
+            report["engines"][engine][str(size)] = data
+            if "approvals" in data:
+                report["approvals"] = data.pop("approvals")
+    if args.settle_claims:
+        for engine in args.engines.split(","):
+            report["settlement"][engine] = measure_settlement(engine, args.settle_claims)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    (RESULTS / "latest.md").write_text(markdown(report))
+    log(f"wrote {RESULTS / 'latest.json'} and latest.md")
+    print(markdown(report))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
