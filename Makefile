@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install run serve scheduler test lint format migrate translations compile-translations bench clean
+.PHONY: install run serve scheduler test browser-deps lint format migrate translations compile-translations bench clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -34,8 +34,16 @@ run: install
 scheduler: install
 	$(FLASK) scheduler run
 
-## test: install what the tests need and run them all (SQLite and PostgreSQL)
-test: install
+## browser-deps: Debian's Chromium (Playwright drives it; no browser download) and a Korean font
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! (fc-list 2>/dev/null | grep -qi nanum); then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-nanum; \
+	  else echo "Browser tests need: sudo apt-get install chromium fonts-nanum"; fi; \
+	fi
+
+## test: install what the tests need and run them all (SQLite and PostgreSQL, browser journeys)
+test: install browser-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
