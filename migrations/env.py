@@ -46,7 +46,8 @@ def get_metadata():
 
 def include_object(obj, name, type_, reflected, compare_to):
     """Leave the SQLite FTS5 tables (made by a migration, not models) to migrations."""
-    return not (name or "").startswith("ticket_fts")
+    name = name or ""
+    return not (name.startswith("ticket_fts") or name == "ix_ticket_search_text_trgm")
 
 
 def run_migrations_offline():

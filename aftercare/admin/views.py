@@ -11,6 +11,7 @@ from aftercare.admin.forms import ConfirmForm, ResetPasswordForm, UserCreateForm
 from aftercare.auth import services
 from aftercare.auth.login import role_required
 from aftercare.auth.models import User
+from aftercare.db import utcnow
 from aftercare.domain.errors import DomainError, ValidationFailed
 from aftercare.extensions import db
 from aftercare.forms_util import apply_errors
@@ -36,7 +37,7 @@ def users():
     page = keyset_page(
         stmt, User.id, parse_limit(request.args.get("limit")), request.args.get("cursor")
     )
-    return render_template("admin/users.html", page=page, q=q)
+    return render_template("admin/users.html", page=page, q=q, now=utcnow())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -77,6 +78,7 @@ def user_detail(user_id: int):
         tokens=services.active_token_count(user.id),
         reset_form=ResetPasswordForm(),
         confirm_form=ConfirmForm(),
+        now=utcnow(),
     )
 
 
@@ -114,7 +116,20 @@ def reset_password(user_id: int):
         tokens=services.active_token_count(user.id),
         reset_form=form,
         confirm_form=ConfirmForm(),
+        now=utcnow(),
     ), 422
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["GET", "POST"])
+def unlock(user_id: int):
+    """Lift a lock after too many failed sign-ins (GET confirms, POST does it)."""
+    user = _user_or_404(user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.unlock_user(current_user, user.id)
+        flash(_("Account unlocked."), "success")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template("admin/confirm.html", user=user, form=form, action="unlock")
 
 
 @bp.route("/users/<int:user_id>/tokens/revoke", methods=["GET", "POST"])

@@ -37,14 +37,51 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
+LOCK_AFTER_FAILURES = 10
+LOCK_FOR = timedelta(minutes=30)
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """Return the active user with these credentials, or None."""
+    """Return the active, unlocked user with these credentials, or None.
+
+    Consecutive failures are counted per account; the tenth locks it for 30 minutes
+    (admins see and can lift the lock). The per-minute throttle comes first.
+    """
     user = find_user_by_email(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
+    good = check_password_hash(user.password_hash, password)
+    now = utcnow()
+    if user.is_locked(now) or not user.active:
         return None
+    begin_write()
+    user = db.session.get(User, user.id)
+    if not good:
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= LOCK_AFTER_FAILURES:
+            user.locked_until = now + LOCK_FOR
+            record_event(
+                None,
+                "user.locked",
+                "user",
+                user.id,
+                after={"failures": user.failed_logins, "until": user.locked_until},
+            )
+        db.session.commit()
+        return None
+    if user.failed_logins:
+        user.failed_logins = 0
+        db.session.commit()
+    return user
+
+
+def unlock_user(actor: User, user_id: int) -> User:
+    user = _admin_target(actor, user_id)
+    user.failed_logins = 0
+    user.locked_until = None
+    record_event(actor.id, "user.unlock", "user", user.id)
+    db.session.commit()
     return user
 
 

@@ -17,6 +17,7 @@ class Claim(db.Model):
         Index("ix_claim_status_id", "status", "id"),
         Index("ix_claim_firm_id_id", "firm_id", "id"),
         Index("ix_claim_status_approved_at", "status", "approved_at"),
+        Index("ix_claim_fiscal_year_id_status", "fiscal_year_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -62,6 +63,7 @@ class LedgerTransaction(db.Model):
     """Append-only; the database refuses UPDATE and DELETE (see migrations)."""
 
     __tablename__ = "ledger_transaction"
+    __table_args__ = (Index("ix_ledger_transaction_type_id", "type", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     fiscal_year_id: Mapped[int] = mapped_column(ForeignKey("fiscal_year.id"), index=True)

@@ -28,6 +28,8 @@ class Ticket(db.Model):
         Index("ix_ticket_status_id", "status", "id"),
         Index("ix_ticket_meister_id_id", "meister_id", "id"),
         Index("ix_ticket_category_status_id", "category", "status", "id"),
+        Index("ix_ticket_status_triage_due_at", "status", "triage_due_at"),
+        Index("ix_ticket_meister_id_status", "meister_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
