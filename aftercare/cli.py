@@ -130,6 +130,31 @@ def init_commands(app: Flask) -> None:
             _fail(f"Ledger verification failed: {sum(not c.ok for c in checks)} breach(es).")
         click.echo(f"Ledger ok: {len(checks)} checks passed.")
 
+    @app.cli.command("backup")
+    @click.option("--output", type=click.Path(), default=None, help="File to write.")
+    def backup_command(output):
+        """Back up the database (SQLite: online backup; PostgreSQL: pg_dump)."""
+        from pathlib import Path
+
+        from aftercare.backup import backup_postgresql, backup_sqlite, default_target
+
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        target = (
+            Path(output) if output else default_target(url, Path(app.instance_path) / "backups")
+        )
+        if url.startswith("sqlite"):
+
+            def progress(done: int, total: int) -> None:
+                click.echo(f"  copied {done:,}/{total:,} pages", err=True)
+
+            size = backup_sqlite(url, target, progress)
+        elif url.startswith("postgresql"):
+            click.echo("  running pg_dump…", err=True)
+            size = backup_postgresql(url, target)
+        else:
+            _fail(f"No backup method for {url.split(':')[0]}.")
+        click.echo(f"Backup written: {target} ({size:,} bytes).")
+
     @app.cli.group("audit")
     def audit_group():
         """Audit log tools."""

@@ -104,6 +104,7 @@ def test_sign_in_throttle_is_shared_across_app_instances_through_redis(database_
     redis.Redis.from_url(REDIS_URL).flushdb()
     for app in (first, second):
         with app.app_context():
+            db.session.remove()
             db.engine.dispose()
 
 
