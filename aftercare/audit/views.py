@@ -31,8 +31,8 @@ from aftercare.audit.services import verify_chain
 from aftercare.auth.login import role_required
 from aftercare.auth.models import User
 from aftercare.domain.errors import ValidationFailed
+from aftercare.exports import CSV_MIMETYPE, stream_csv, streamed
 from aftercare.extensions import db
-from aftercare.ledger.exports import CSV_MIMETYPE, stream_csv, streamed
 from aftercare.pagination import decode_cursor, keyset_page, parse_limit
 from aftercare.timeutil import seoul_midnight_utc, seoul_today, to_seoul
 

@@ -12,9 +12,11 @@ from aftercare.claims import services
 from aftercare.claims.forms import ApproveForm, LineEligibilityForm
 from aftercare.claims.models import Claim
 from aftercare.domain.errors import Conflict, ValidationFailed
+from aftercare.export_views import export_response
 from aftercare.forms_util import apply_errors
 from aftercare.ledger.queries import current_fiscal_year, firm_usage
 from aftercare.pagination import keyset_page, parse_limit
+from aftercare.reports import CLAIM_COLUMNS, claim_rows
 from aftercare.tickets.forms import ReasonForm
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
@@ -46,6 +48,14 @@ def index():
     return render_template(
         "claims/index.html", page=page, status=status or "", statuses=STATUSES, usage=usage
     )
+
+
+@bp.route("/export.<any(csv, xlsx):fmt>")
+@role_required(*VIEWERS)
+def export(fmt: str):
+    status = request.args.get("status")
+    rows = claim_rows(current_user, status if status in STATUSES else None)
+    return export_response("claims", fmt, CLAIM_COLUMNS, rows)
 
 
 @bp.route("/<int:claim_id>")

@@ -36,6 +36,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import ColumnElement, exists, false, func, select
 
+from aftercare import exports as shared_exports
 from aftercare.auth.login import role_required
 from aftercare.claims.models import Claim
 from aftercare.domain.errors import DomainError, ValidationFailed
@@ -444,10 +445,10 @@ def _export_name(batch: PayoutBatch, extension: str) -> str:
 @bp.route("/batches/<int:batch_id>.csv")
 def batch_csv(batch_id: int):
     payout = _batch_or_404(batch_id)
-    body = exports.stream_csv(exports.BATCH_COLUMNS, exports.batch_csv_rows(payout))
+    body = shared_exports.stream_csv(exports.BATCH_COLUMNS, exports.batch_csv_rows(payout))
     return Response(
         stream_with_context(body),
-        mimetype=exports.CSV_MIMETYPE,
+        mimetype=shared_exports.CSV_MIMETYPE,
         headers={"Content-Disposition": f'attachment; filename="{_export_name(payout, "csv")}"'},
     )
 
@@ -457,7 +458,7 @@ def batch_xlsx(batch_id: int):
     payout = _batch_or_404(batch_id)
     return send_file(
         exports.batch_xlsx(payout),
-        mimetype=exports.XLSX_MIMETYPE,
+        mimetype=shared_exports.XLSX_MIMETYPE,
         as_attachment=True,
         download_name=_export_name(payout, "xlsx"),
     )

@@ -9,9 +9,11 @@ from flask_login import current_user, login_required
 from aftercare.domain.eligibility import eligibility_findings
 from aftercare.domain.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from aftercare.domain.states import CATEGORIES, SEVERITIES, Status, allowed_actions
+from aftercare.export_views import export_response
 from aftercare.forms_util import apply_errors
 from aftercare.meisters.visits import visits_of
 from aftercare.pagination import parse_limit
+from aftercare.reports import TICKET_COLUMNS, ticket_rows
 from aftercare.tickets import queries, services
 from aftercare.tickets.api import send_attachment
 from aftercare.tickets.forms import AttachmentForm, CommentForm, ReasonForm, TicketForm, TriageForm
@@ -71,6 +73,13 @@ def index():
         categories=CATEGORIES,
         severities=SEVERITIES,
     )
+
+
+@bp.route("/tickets/export.<any(csv, xlsx):fmt>")
+def export(fmt: str):
+    """The filtered list as CSV (UTF-8 with BOM) or XLSX, streamed."""
+    filters = queries.TicketFilters.from_args(request.args)
+    return export_response("tickets", fmt, TICKET_COLUMNS, ticket_rows(current_user, filters))
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])

@@ -9,13 +9,15 @@ from aftercare import create_app
 from aftercare.audit.services import verify_chain
 from aftercare.extensions import db
 from aftercare.ledger.reconciliation import reconcile
-from tests.functional.test_journey_api import test_the_whole_journey_moves_money_exactly_once
+from tests.functional.test_journey_api import (
+    test_the_whole_journey_moves_money_exactly_once as run_journey,
+)
 
 
 @pytest.fixture
 def books(client, api, make, runner):
     """A database with a settled claim in it (the API journey)."""
-    test_the_whole_journey_moves_money_exactly_once(client, api, make, runner)
+    run_journey(client, api, make, runner)
 
 
 def test_sqlite_backup_restores_to_books_that_verify(database_url, books, runner, tmp_path):
