@@ -43,6 +43,7 @@ browser-deps:
 	fi
 
 ## test: install what the tests need and run them all (SQLite and PostgreSQL, browser journeys)
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 test: install browser-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 

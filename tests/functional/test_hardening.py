@@ -80,6 +80,7 @@ def _redis_ok() -> bool:
     return True
 
 
+@pytest.mark.xdist_group("redis")  # one worker at a time uses Redis database 15
 @pytest.mark.skipif(
     not _redis_ok() and os.environ.get("CI") != "true", reason="Redis is not running"
 )
