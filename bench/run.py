@@ -212,21 +212,27 @@ def measure_endpoints(engine: str, size: int, seconds: int) -> dict:
 
 
 def measure_approvals(url: str, token: str, seconds: int) -> dict:
+    """8 clients approve distinct pending claims; 409s (a firm's cap used up) are counted."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
     with engine.connect() as conn:
-        first, last = conn.execute(
-            text("SELECT MIN(id), MAX(id) FROM claim WHERE status = 'pending'")
-        ).one()
+        ids = (
+            conn.execute(
+                text("SELECT id FROM claim WHERE status = 'pending' ORDER BY id LIMIT 20000")
+            )
+            .scalars()
+            .all()
+        )
     engine.dispose()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     result = wrk(
         "/api/v1/claims/1/approve",
-        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        headers,
         seconds,
         connections=8,
         script="approvals.lua",
-        env={"APPROVE_FIRST": str(first), "APPROVE_LAST": str(last)},
+        env={"APPROVE_IDS": ",".join(map(str, ids))},
     )
     log(f"approvals: {result}")
     return result

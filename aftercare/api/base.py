@@ -10,6 +10,7 @@ from flask import abort, current_app, g, request
 from flask_smorest import Api
 from sqlalchemy import select
 
+from aftercare.api.schemas import ErrorSchema
 from aftercare.auth.models import ApiToken, User
 from aftercare.db import utcnow
 from aftercare.domain.errors import Forbidden
@@ -24,6 +25,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class AftercareApi(Api):
     """flask-smorest Api whose errors are answered by aftercare.errors (HTML or JSON)."""
+
+    ERROR_SCHEMA = ErrorSchema  # documents reason and current_status of 409 answers
 
     def _register_error_handlers(self) -> None:
         return None

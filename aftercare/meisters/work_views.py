@@ -87,9 +87,20 @@ def accept(ticket_id: int):
     return _back(ticket_id)
 
 
+ACTION_ROLES = {"decline": "meister", "reopen": "firm", "resolve": "meister", "confirm": "firm"}
+
+
+def _ticket_for_action(ticket_id: int, action: str):
+    """The visible ticket, or 403 when the user's role can never take `action`."""
+    ticket = ticket_for(current_user, ticket_id)
+    if current_user.role != ACTION_ROLES[action]:
+        abort(403)
+    return ticket
+
+
 def _reason_page(ticket_id: int, action: str, run, done_message: str):
     """GET: a confirmation page asking for a reason; POST: run the action."""
-    ticket = ticket_for(current_user, ticket_id)
+    ticket = _ticket_for_action(ticket_id, action)
     form = ReasonForm()
     if request.method == "POST":
         try:
@@ -180,7 +191,7 @@ def new_visit(ticket_id: int):
 
 @bp.route("/<int:ticket_id>/resolve", methods=["GET", "POST"])
 def resolve(ticket_id: int):
-    ticket = ticket_for(current_user, ticket_id)
+    ticket = _ticket_for_action(ticket_id, "resolve")
     form = SummaryForm()
     if form.validate_on_submit():
         try:
@@ -201,7 +212,7 @@ def resolve(ticket_id: int):
 
 @bp.route("/<int:ticket_id>/confirm", methods=["GET", "POST"])
 def confirm(ticket_id: int):
-    ticket = ticket_for(current_user, ticket_id)
+    ticket = _ticket_for_action(ticket_id, "confirm")
     form = ConfirmWorkForm()
     if form.validate_on_submit():
         try:

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from aftercare.domain.eligibility import eligibility_findings
-from aftercare.domain.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from aftercare.domain.errors import Conflict, DomainError, ValidationFailed
 from aftercare.domain.states import CATEGORIES, SEVERITIES, Status, allowed_actions
 from aftercare.export_views import export_response
 from aftercare.forms_util import apply_errors
@@ -20,6 +20,7 @@ from aftercare.tickets.forms import AttachmentForm, CommentForm, ReasonForm, Tic
 from aftercare.timeutil import seoul_today
 
 bp = Blueprint("tickets", __name__)
+WRITERS = ("firm", "meister", "manager")  # auditors read, never write
 
 
 @bp.before_request
@@ -171,13 +172,15 @@ def triage(ticket_id: int):
 def cancel(ticket_id: int):
     """GET shows the confirmation; POST cancels."""
     ticket = services.ticket_for(current_user, ticket_id)
+    if current_user.role not in ("firm", "manager"):
+        abort(403)
     form = ReasonForm()
     if request.method == "POST":
         try:
             services.cancel_ticket(current_user, ticket_id, form.reason.data or "")
         except ValidationFailed as error:
             apply_errors(form, error)
-        except (Conflict, Forbidden) as error:
+        except Conflict as error:
             _flash_domain_error(error)
             return _back(ticket_id)
         else:
@@ -189,13 +192,15 @@ def cancel(ticket_id: int):
 @bp.route("/tickets/<int:ticket_id>/extend", methods=["GET", "POST"])
 def extend(ticket_id: int):
     ticket = services.ticket_for(current_user, ticket_id)
+    if current_user.role != "manager":
+        abort(403)
     form = ReasonForm()
     if request.method == "POST":
         try:
             services.extend_project(current_user, ticket_id, form.reason.data or "")
         except ValidationFailed as error:
             apply_errors(form, error)
-        except (Conflict, Forbidden) as error:
+        except Conflict as error:
             _flash_domain_error(error)
             return _back(ticket_id)
         else:
@@ -206,25 +211,30 @@ def extend(ticket_id: int):
 
 @bp.route("/tickets/<int:ticket_id>/comments", methods=["POST"])
 def comment(ticket_id: int):
+    services.ticket_for(current_user, ticket_id)
+    if current_user.role not in WRITERS:
+        abort(403)
     form = CommentForm()
     try:
         services.add_comment(current_user, ticket_id, form.body.data or "")
-    except (ValidationFailed, Forbidden) as error:
+    except ValidationFailed as error:
         _flash_domain_error(error)
     return _back(ticket_id)
 
 
 @bp.route("/tickets/<int:ticket_id>/attachments", methods=["POST"])
 def attach(ticket_id: int):
+    services.ticket_for(current_user, ticket_id)
+    if current_user.role not in WRITERS:
+        abort(403)
     form = AttachmentForm()
     uploads = _uploads(form.files.data)
     if not uploads:
-        services.ticket_for(current_user, ticket_id)
         flash(_("Choose a file first."), "warning")
     for upload in uploads:
         try:
             services.add_attachment(current_user, ticket_id, upload)
-        except (ValidationFailed, Forbidden, services.PayloadTooLarge) as error:
+        except (ValidationFailed, services.PayloadTooLarge) as error:
             _flash_domain_error(error)
     return _back(ticket_id)
 

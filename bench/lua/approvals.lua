@@ -1,25 +1,23 @@
--- wrk: POST /api/v1/claims/<id>/approve over a range of pending claim ids, each id once.
--- The ids come from the environment: APPROVE_FIRST and APPROVE_LAST; threads split the range.
-local first = tonumber(os.getenv("APPROVE_FIRST"))
-local last = tonumber(os.getenv("APPROVE_LAST"))
-local threads = {}
+-- wrk: POST /api/v1/claims/<id>/approve, each pending claim once.
+-- APPROVE_IDS holds the pending claim ids (comma-separated); the two threads interleave them.
+local ids = {}
+for value in string.gmatch(os.getenv("APPROVE_IDS") or "", "[^,]+") do
+  table.insert(ids, value)
+end
 local counter = 0
 
 setup = function(thread)
-  thread:set("id", counter)
+  thread:set("offset", counter)
   counter = counter + 1
-  table.insert(threads, thread)
 end
 
 init = function(args)
-  next_id = first + id
-  step = #threads > 0 and #threads or 2
+  position = offset + 1
 end
 
 request = function()
-  local claim = next_id
-  next_id = next_id + 2  -- two wrk threads interleave the ids
-  if claim > last then claim = last end
+  local claim = ids[position] or ids[#ids]
+  position = position + 2
   return wrk.format("POST", "/api/v1/claims/" .. claim .. "/approve", nil, "{}")
 end
 
