@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, make_url, select, text, update
+from sqlalchemy import bindparam, create_engine, func, make_url, select, text, update
 
 ROOT = Path(__file__).resolve().parent.parent
 SQLITE_PATH = ROOT / "bench" / "results" / "bench.sqlite"
@@ -110,6 +110,7 @@ def approve_all_pending(url: str) -> int:
         }
         next_txn = (db.session.scalar(select(func.max(LedgerTransaction.id))) or 0) + 1
         txns, postings, total, approved = [], [], 0, 0
+        claim_updates: list[dict] = []
         reserved_by: dict[tuple[int, str], int] = {}
         for claim in pending:
             key = (claim.firm_id, claim.support_type)
@@ -126,19 +127,18 @@ def approve_all_pending(url: str) -> int:
                 continue
             amount = share.government_share
             when = claim.created_at + timedelta(hours=1)
-            db.session.execute(
-                update(Claim)
-                .where(Claim.id == claim.id)
-                .values(
-                    status="approved",
-                    fiscal_year_id=year.id,
-                    computed_share=share.computed_share,
-                    government_share=amount,
-                    firm_share=share.firm_share,
-                    limited_by=share.limited_by,
-                    approved_at=when,
-                    decided_at=when,
-                )
+            claim_updates.append(
+                {
+                    "cid": claim.id,
+                    "status": "approved",
+                    "fiscal_year_id": year.id,
+                    "computed_share": share.computed_share,
+                    "government_share": amount,
+                    "firm_share": share.firm_share,
+                    "limited_by": share.limited_by,
+                    "approved_at": when,
+                    "decided_at": when,
+                }
             )
             txns.append(
                 {
@@ -170,6 +170,15 @@ def approve_all_pending(url: str) -> int:
             total += amount
             approved += 1
             reserved_by[key] = reserved_by.get(key, 0) + amount
+        if claim_updates:  # one executemany, not one UPDATE per claim
+            table = Claim.__table__
+            statement = (
+                table.update()
+                .where(table.c.id == bindparam("cid"))
+                .values({name: bindparam(name) for name in claim_updates[0] if name != "cid"})
+            )
+            for start in range(0, len(claim_updates), 5000):
+                db.session.execute(statement, claim_updates[start : start + 5000])
         for start in range(0, len(txns), 5000):
             db.session.execute(LedgerTransaction.__table__.insert(), txns[start : start + 5000])
         for start in range(0, len(postings), 5000):

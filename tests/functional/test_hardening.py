@@ -1,6 +1,7 @@
 """Security headers, account lockout, shared rate limits, schema in step with migrations."""
 
 import os
+import uuid
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -68,6 +69,9 @@ def test_admins_see_the_lock_and_can_lift_it(client, auth, make):
 
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
+# Flask-Limiter keeps the first key prefix it is given, so one prefix per test process:
+# parallel workers and concurrent runs never share counters.
+REDIS_KEY_PREFIX = f"aftercare-test-{uuid.uuid4().hex}"
 
 
 def _redis_ok() -> bool:
@@ -80,7 +84,6 @@ def _redis_ok() -> bool:
     return True
 
 
-@pytest.mark.xdist_group("redis")  # one worker at a time uses Redis database 15
 @pytest.mark.skipif(
     not _redis_ok() and os.environ.get("CI") != "true", reason="Redis is not running"
 )
@@ -88,25 +91,33 @@ def test_sign_in_throttle_is_shared_across_app_instances_through_redis(database_
     """Two hosts (two app instances) count failures in the same Redis."""
     import redis
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    config = {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_STORAGE_URI": REDIS_URL}
+    store = redis.Redis.from_url(REDIS_URL)
+    prefix = REDIS_KEY_PREFIX
+    config = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": prefix,
+    }
     first, second = create_app(config), create_app(config)
     with first.app_context():
         user = make.user("manager")
         email = user.email
         db.session.remove()
     form = {"email": email, "password": "wrong-password-1"}
-    for _ in range(3):
-        assert first.test_client().post("/login", data=form).status_code == 200
-    for _ in range(2):
-        assert second.test_client().post("/login", data=form).status_code == 200
-    assert first.test_client().post("/login", data=form).status_code == 429
-    assert redis.Redis.from_url(REDIS_URL).keys("*")  # the counts live in Redis, not in memory
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    for app in (first, second):
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    try:
+        for _ in range(3):
+            assert first.test_client().post("/login", data=form).status_code == 200
+        for _ in range(2):
+            assert second.test_client().post("/login", data=form).status_code == 200
+        assert first.test_client().post("/login", data=form).status_code == 429
+        assert store.keys(f"*{prefix}*")  # the counts live in Redis, not in memory
+    finally:
+        for key in store.scan_iter(f"*{prefix}*"):
+            store.delete(key)
+        for app in (first, second):
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
 
 
 def test_models_and_migrations_agree(app):
