@@ -153,18 +153,13 @@ def _settle_chunk(batch_id: int, lines: list, actor_id: int | None) -> None:
     settled_lines = [line.id for line in lines if line.claim_id in approved]
     skipped_lines = [line.id for line in lines if line.claim_id not in approved]
 
-    by_year: dict[int, list] = defaultdict(list)
-    for claim in approved.values():
-        by_year[claim.fiscal_year_id].append(claim)
-    for fiscal_year_id, year_claims in by_year.items():
-        _post_settlements(fiscal_year_id, year_claims, batch_id, actor_id, now)
-
     usage_moves: dict[tuple[int, int, str], int] = defaultdict(int)
     for claim in approved.values():
         usage_moves[(claim.fiscal_year_id, claim.firm_id, claim.support_type)] += (
             claim.government_share
         )
-    for (fiscal_year_id, firm_id, support_type), amount in usage_moves.items():
+    # Lock order as in approval: firm usage rows (sorted), then the ledger accounts.
+    for (fiscal_year_id, firm_id, support_type), amount in sorted(usage_moves.items()):
         db.session.execute(
             update(FirmUsage)
             .where(
@@ -175,6 +170,12 @@ def _settle_chunk(batch_id: int, lines: list, actor_id: int | None) -> None:
             .values(reserved=FirmUsage.reserved - amount, paid=FirmUsage.paid + amount)
             .execution_options(synchronize_session=False)
         )
+    by_year: dict[int, list] = defaultdict(list)
+    for claim in approved.values():
+        by_year[claim.fiscal_year_id].append(claim)
+    for fiscal_year_id, year_claims in by_year.items():
+        _post_settlements(fiscal_year_id, year_claims, batch_id, actor_id, now)
+
     if approved:
         db.session.execute(
             update(Claim)
