@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install run serve scheduler test browser-deps lint format migrate translations compile-translations bench clean
+.PHONY: install run serve scheduler test browser-deps lint format migrate translations compile-translations bench faults clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -42,10 +42,12 @@ browser-deps:
 	  else echo "Browser tests need: sudo apt-get install chromium fonts-nanum"; fi; \
 	fi
 
-## test: install what the tests need and run them all (SQLite and PostgreSQL, browser journeys)
+## test: install what the tests need and run them all (SQLite and PostgreSQL, browser journeys),
+## then the short load-with-faults run (after pytest, never beside it)
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 test: install browser-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) bench/faults.py --short
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -70,3 +72,7 @@ clean:
 bench: install
 	@command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+## faults: 2 minutes of mixed API traffic on a private PostgreSQL that is restarted, a worker killed
+faults: install
+	$(PY) bench/faults.py $(FAULTS_ARGS)
