@@ -46,6 +46,9 @@ class Config:
     MAX_CONTENT_LENGTH = 5 * MAX_ATTACHMENT_BYTES + 1024 * 1024
 
     PAGE_SIZE = 25
+    # Where people reach the site (e.g. https://aftercare.example.kr): printed QR labels
+    # encode it; without it the address of the request that made the label is used.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", 30))
     SMTP_HOST = os.environ.get("SMTP_HOST")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", 25))

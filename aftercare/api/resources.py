@@ -6,6 +6,7 @@ from aftercare.api.base import AftercareApi
 
 
 def register_api_blueprints(api: AftercareApi) -> None:
+    from aftercare.assets.api import blp as assets_blp
     from aftercare.auth.api import blp as auth_blp
     from aftercare.claims.api import blp as claims_blp
     from aftercare.firms.api import blp as firms_blp
@@ -16,5 +17,5 @@ def register_api_blueprints(api: AftercareApi) -> None:
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     blueprints = (auth_blp, firms_blp, meisters_blp, ledger_blp, tickets_blp, work_blp, claims_blp)
-    for blueprint in blueprints:
+    for blueprint in (*blueprints, assets_blp):
         api.register_blueprint(blueprint)

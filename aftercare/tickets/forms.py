@@ -8,11 +8,27 @@ from flask_wtf.file import MultipleFileField
 from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from aftercare.assets.services import active_assets
 from aftercare.labels import CATEGORY_LABELS, SEVERITY_LABELS, SUPPORT_TYPE_LABELS
+
+NOT_AN_ID = -1  # a value no row has: the service then says which asset to choose
+
+
+def optional_id(value: object) -> int | None:
+    """A select's value as an id: None when blank, NOT_AN_ID when it is not a number."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text) if text.isdigit() and len(text) <= 10 else NOT_AN_ID
 
 
 class TicketForm(FlaskForm):
     firm_id = IntegerField(_l("Firm ID"), validators=[Optional()])
+    asset_id = SelectField(
+        _l("Asset (equipment or system)"), choices=[], coerce=optional_id, validate_choice=False
+    )
     category = SelectField(
         _l("Category"), choices=list(CATEGORY_LABELS.items()), validators=[DataRequired()]
     )
@@ -22,6 +38,15 @@ class TicketForm(FlaskForm):
     description = TextAreaField(_l("What happened?"), validators=[Length(max=10_000)])
     tags = StringField(_l("Tags (comma-separated, e.g. plc, mes)"), validators=[Length(max=400)])
     files = MultipleFileField(_l("Photos or documents (JPEG, PNG, PDF, XLSX, text)"))
+
+
+def set_asset_choices(form: TicketForm, firm_id: int | None) -> None:
+    """Offer the firm's assets in service (none when the firm is not known yet)."""
+    known = isinstance(firm_id, int) and 0 < firm_id < 2**31
+    assets = active_assets(firm_id) if known else []
+    form.asset_id.choices = [("", _l("None or not listed"))] + [
+        (a.id, a.label_text + (f" ({a.location})" if a.location else "")) for a in assets
+    ]
 
 
 class TriageForm(FlaskForm):

@@ -44,6 +44,7 @@ class Ticket(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="submitted")
     support_type: Mapped[str] = mapped_column(String(16))
     meister_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     triaged_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -66,6 +67,7 @@ class Ticket(db.Model):
 
     firm = relationship("Firm", lazy="joined", innerjoin=True)
     meister = relationship("User", foreign_keys=[meister_id], lazy="select")
+    asset = relationship("Asset", lazy="select")
     # The cost-share claim, once the ticket is confirmed (loaded in bulk for lists).
     claim = relationship("Claim", uselist=False, viewonly=True, lazy="select")
 

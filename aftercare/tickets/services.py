@@ -8,6 +8,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
+from aftercare.assets.models import Asset
+from aftercare.assets.services import ticket_asset_errors
 from aftercare.audit.services import record_event
 from aftercare.auth.models import User
 from aftercare.db import utcnow
@@ -189,13 +191,19 @@ def file_ticket(actor: User, data: dict[str, Any], uploads: list[Upload] | None 
         firm_id = data.get("firm_id")
         if not firm_id or db.session.get(Firm, firm_id) is None:
             errors["firm_id"] = [N_("Choose the firm this ticket is for.")]
+    if "firm_id" not in errors:
+        errors |= ticket_asset_errors(firm_id, data.get("asset_id"))
     prepared = [_check_upload(u) for u in uploads or []]
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
     title = data["title"].strip()
+    asset = db.session.get(Asset, data["asset_id"]) if data.get("asset_id") else None
+    if asset is not None and not (data.get("system") or "").strip():
+        data["system"] = asset.name  # the affected system is the asset, unless told otherwise
     ticket = Ticket(
         firm_id=firm_id,
+        asset_id=asset.id if asset else None,
         created_by_id=actor.id,
         category=data["category"],
         severity=data["severity"],

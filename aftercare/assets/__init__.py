@@ -1,0 +1,1 @@
+"""Asset register: each firm's equipment and systems, with QR labels for reporting problems."""
