@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from aftercare.domain.bulk import MAX_ID, MAX_SELECTION
 from aftercare.domain.eligibility import eligibility_findings
 from aftercare.domain.errors import Conflict, DomainError, ValidationFailed
 from aftercare.domain.states import CATEGORIES, SEVERITIES, Status, allowed_actions
 from aftercare.export_views import export_response
 from aftercare.forms_util import apply_errors
+from aftercare.labels import STATUS_LABELS
 from aftercare.meisters.visits import visits_of
 from aftercare.pagination import parse_limit
 from aftercare.reports import TICKET_COLUMNS, ticket_rows
-from aftercare.tickets import queries, services
+from aftercare.tickets import bulk, queries, services
 from aftercare.tickets.api import send_attachment
-from aftercare.tickets.forms import AttachmentForm, CommentForm, ReasonForm, TicketForm, TriageForm
+from aftercare.tickets.bulk_forms import BulkActionForm
+from aftercare.tickets.forms import (
+    AttachmentForm,
+    CommentForm,
+    ReasonForm,
+    TicketForm,
+    TriageForm,
+    set_asset_choices,
+)
 from aftercare.timeutil import seoul_today
 
 bp = Blueprint("tickets", __name__)
@@ -73,6 +85,8 @@ def index():
         statuses=[s.value for s in Status],
         categories=CATEGORIES,
         severities=SEVERITIES,
+        bulk_form=_bulk_form(bulk.listed_meisters) if current_user.role == "manager" else None,
+        bulk_statuses=BULK_STATUSES,
     )
 
 
@@ -88,9 +102,13 @@ def new():
     if current_user.role not in ("firm", "manager"):
         abort(403)
     form = TicketForm()
+    set_asset_choices(
+        form, current_user.firm_id if current_user.role == "firm" else form.firm_id.data
+    )
     if form.validate_on_submit():
         data = {
             "firm_id": form.firm_id.data,
+            "asset_id": form.asset_id.data,
             "category": form.category.data,
             "severity": form.severity.data,
             "title": form.title.data,
@@ -242,3 +260,87 @@ def attach(ticket_id: int):
 @bp.route("/attachments/<int:attachment_id>")
 def download(attachment_id: int):
     return send_attachment(services.attachment_for(current_user, attachment_id))
+
+
+# ---------------------------------------------------------------- bulk actions (managers)
+
+BULK_STATUSES = ("submitted", "triaged")  # rows a bulk action can apply to get a checkbox
+
+
+def _require_manager() -> None:
+    if current_user.role != "manager":
+        abort(403)
+
+
+def _bulk_form(meisters: Callable[[], list] = bulk.active_meisters) -> BulkActionForm:
+    form = BulkActionForm()
+    form.meister_id.choices = [("", _("Choose a Meister"))] + [
+        (m.meister_id, _("%(name)s (%(load)d of %(max)d tickets)", name=m.name, load=m.load,
+                         max=m.max_load))
+        for m in meisters()
+    ]  # fmt: skip
+    return form
+
+
+def _checked_bulk_request(form: BulkActionForm) -> bulk.BulkRequest | None:
+    """The checked request, or None with the errors shown on the form."""
+    if not form.validate():
+        return None
+    try:
+        return bulk.check_request(current_user, form.to_request())
+    except ValidationFailed as error:
+        apply_errors(form, error)
+        return None
+
+
+def _bulk_page(form: BulkActionForm, checked: bulk.BulkRequest | None):
+    """The confirmation page, or the form again with its errors (nothing changed)."""
+    if checked:
+        ids = checked.ticket_ids
+    else:
+        ids = [i for i in dict.fromkeys(form.ticket_ids.data or []) if 1 <= i <= MAX_ID]
+        ids = ids if len(ids) <= MAX_SELECTION else []  # over the cap: only the error
+    return render_template(
+        "tickets/bulk.html",
+        form=form,
+        checked=checked,
+        ids=ids,
+        tickets=bulk.selected_tickets(ids),
+        meister_label=dict(form.meister_id.choices).get(checked.meister_id) if checked else None,
+    )
+
+
+@bp.route("/tickets/bulk", methods=["GET", "POST"])
+def bulk_review():
+    """Show the selected tickets and the action for confirmation; nothing changes yet."""
+    if request.method == "GET":  # e.g. after switching language: back to the list
+        return redirect(url_for("tickets.index", **request.args.to_dict()))
+    _require_manager()
+    form = _bulk_form()
+    return _bulk_page(form, _checked_bulk_request(form))
+
+
+@bp.route("/tickets/bulk/apply", methods=["GET", "POST"])
+def bulk_apply():
+    """Apply the confirmed action to each ticket on its own and report the outcome."""
+    if request.method == "GET":
+        return redirect(url_for("tickets.index", **request.args.to_dict()))
+    _require_manager()
+    form = _bulk_form()
+    checked = _checked_bulk_request(form)
+    if checked is None:
+        return _bulk_page(form, None)
+    outcome = bulk.run_bulk(current_user, checked)
+    return render_template(
+        "tickets/bulk_result.html",
+        outcome=outcome,
+        action=checked.action,
+        failures=[(f.ticket_id, _bulk_reason(f)) for f in outcome.failed],
+    )
+
+
+def _bulk_reason(failure: bulk.Failure) -> str:
+    params = dict(failure.params)
+    if "status" in params:
+        params["status"] = str(STATUS_LABELS.get(params["status"], params["status"]))
+    return _(failure.message, **params)
