@@ -1,6 +1,7 @@
 """Imports every model so SQLAlchemy's metadata (and Alembic) sees the whole schema."""
 
 from aftercare.api.idempotency_model import IdempotencyRecord
+from aftercare.assets.models import Asset
 from aftercare.audit.models import AuditEvent
 from aftercare.auth.models import ApiToken, User
 from aftercare.claims.models import Claim
@@ -17,12 +18,14 @@ from aftercare.ledger.models import (
     ReconciliationRun,
 )
 from aftercare.meisters.models import CostLine, MeisterProfile, TicketDecline, Visit
-from aftercare.notifications.models import Notification
+from aftercare.notifications.models import Notification, NotificationPreference
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
 
 __all__ = [
-    "ApiToken", "Attachment", "AuditEvent", "Claim", "Comment", "CostLine", "Firm", "FirmUsage",
+    "ApiToken", "Asset", "Attachment", "AuditEvent", "Claim", "Comment", "CostLine", "Firm",
+    "FirmUsage",
     "FiscalYear", "IdempotencyRecord", "JobRun", "LedgerAccount", "LedgerTransaction",
-    "MeisterProfile", "Notification", "PayoutBatch", "PayoutLine", "Posting", "ReconciliationRun",
+    "MeisterProfile", "Notification", "NotificationPreference",
+    "PayoutBatch", "PayoutLine", "Posting", "ReconciliationRun",
     "SchedulerLease", "Ticket", "TicketDecline", "TicketHistory", "User", "Visit",
 ]  # fmt: skip

@@ -17,6 +17,7 @@ from aftercare.auth.models import User
 from aftercare.db import utcnow
 from aftercare.extensions import db
 from aftercare.notifications.models import Notification
+from aftercare.notifications.preferences import channels_for
 from aftercare.notifications.texts import render_text
 from aftercare.transactions import begin_write
 
@@ -82,11 +83,28 @@ def send(message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
+def wants_email(notification: Notification) -> bool:
+    """The user's preference now: they may have turned e-mail off since it was queued."""
+    return channels_for([notification.user_id], notification.kind)[notification.user_id].email
+
+
+def withdraw(notification_id: int) -> str:
+    """Take a claimed e-mail out of the outbox unsent."""
+    begin_write()
+    notification = db.session.get(Notification, notification_id)
+    notification.email_status = "none"
+    notification.email_next_try_at = None
+    db.session.commit()
+    return "skipped"
+
+
 def deliver(notification_id: int) -> str:
     now = utcnow()
     if not claim(notification_id, now):
         return "skipped"
     notification = db.session.get(Notification, notification_id)
+    if not wants_email(notification):
+        return withdraw(notification_id)
     user = db.session.get(User, notification.user_id)
     try:
         send(build_message(notification, user))

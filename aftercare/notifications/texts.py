@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 
 from aftercare.domain.text import N_
 from aftercare.notifications.models import Notification
@@ -30,3 +31,21 @@ def render_text(notification: Notification, language: str | None = None) -> str:
         return gettext(template, ticket=notification.ticket_id or "")
     with force_locale(language):
         return gettext(template, ticket=notification.ticket_id or "")
+
+
+# What each kind is about, for the settings page (no ticket number: it names the event).
+KIND_LABELS = {
+    "ticket_filed": _l("A new ticket waits for triage"),
+    "ticket_rejected": _l("Your ticket was rejected at triage"),
+    "assigned": _l("A ticket was assigned to you"),
+    "accepted": _l("The Meister accepted your ticket"),
+    "declined": _l("A Meister declined a ticket"),
+    "resolved": _l("Your ticket was resolved and waits for your confirmation"),
+    "confirmed": _l("The firm confirmed the work"),
+    "reopened": _l("The firm reopened a ticket"),
+    "sla_breach": _l("A ticket is past its SLA"),
+    "project_overdue": _l("A project is past its deadline"),
+    "claim_approved": _l("A cost-share claim was approved"),
+    "claim_rejected": _l("A cost-share claim was rejected"),
+    "reconciliation_breach": _l("Ledger reconciliation found a breach"),
+}
