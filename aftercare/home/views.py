@@ -12,6 +12,7 @@ from aftercare.auth.models import User
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
 from aftercare.home import queries
+from aftercare.home.figures import programme_figures
 from aftercare.ledger.queries import current_fiscal_year, firm_usage, latest_fiscal_year, pool_of
 from aftercare.meisters.models import MeisterProfile
 from aftercare.meisters.queries import loads_and_ratings, profile_by_user
@@ -43,6 +44,7 @@ def firm():
         fiscal_year=fiscal_year,
         usage=firm_usage(current_user.firm_id, fiscal_year),
         open_tickets=queries.firm_open_tickets(current_user.firm_id),
+        ticket_counts=queries.firm_ticket_counts(current_user.firm_id),
     )
 
 
@@ -56,6 +58,7 @@ def meister():
         queue=queries.meister_queue(current_user.id),
         visits=queries.meister_recent_visits(current_user.id),
         rated=queries.meister_ratings(current_user.id),
+        due=queries.meister_due(current_user.id),
         load=load,
         rating=rating,
     )
@@ -65,7 +68,6 @@ def meister():
 @role_required("manager")
 def manager():
     fiscal_year = current_fiscal_year() or latest_fiscal_year()
-    fy_id = fiscal_year.id if fiscal_year else None
     return render_template(
         "home/manager.html",
         fiscal_year=fiscal_year,
@@ -76,16 +78,23 @@ def manager():
         approval_queue=queries.approval_queue(),
         breached=queries.open_breaches(),
         status_counts=queries.status_counts(),
-        by_region=queries.spending_by_region(fy_id),
-        by_category=queries.spending_by_category(fy_id),
+        **programme_figures(fiscal_year),
     )
 
 
 @bp.route("/auditor")
 @role_required("auditor")
 def auditor():
+    fiscal_year = current_fiscal_year() or latest_fiscal_year()
     events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(20)).all()
-    return render_template("home/auditor.html", events=events)
+    return render_template(
+        "home/auditor.html",
+        events=events,
+        fiscal_year=fiscal_year,
+        pool=pool_of(fiscal_year) if fiscal_year else None,
+        breached=queries.open_breaches(),
+        **programme_figures(fiscal_year),
+    )
 
 
 @bp.route("/admin-home")

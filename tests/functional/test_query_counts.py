@@ -126,3 +126,38 @@ def test_text_search_finds_korean_words_of_any_length(client, api, people):
     assert titles("고장 2") == ["고장 2"]
     assert titles("없는말") == []
     assert titles("100%") == []  # LIKE wildcards are searched literally
+
+
+# Each dashboard figure is one grouped query: the count stays put as rows grow, and
+# stays under a small bound (login, fiscal year, pool, one query per figure).
+DASHBOARD_QUERY_BOUNDS = {"/manager": 17, "/auditor": 13, "/firm": 7, "/meister": 10}
+
+
+@pytest.mark.parametrize("path", sorted(DASHBOARD_QUERY_BOUNDS))
+def test_dashboard_queries_do_not_grow_with_rows(client, auth, make, people, path):
+    make.fiscal_year(year=seoul_today().year, budget=100_000_000)
+    viewer = {
+        "/manager": people["manager"],
+        "/auditor": make.user("auditor"),
+        "/firm": people["firm_user"],
+        "/meister": people["meister"],
+    }[path]
+    add_confirmed_tickets(people, 2)
+    auth.login(viewer)
+    few = queries_for(client, path)
+    add_confirmed_tickets(people, 6)
+    make.meister()  # another Meister and firm widen the workload and usage figures
+    make.firm(region="busan")
+    assert queries_for(client, path) == few
+    assert few <= DASHBOARD_QUERY_BOUNDS[path], few
+
+
+@pytest.mark.parametrize("app_config", [{"DASHBOARD_CACHE_SECONDS": 60}])
+def test_programme_figures_are_cached_between_dashboard_views(client, auth, make, people):
+    make.fiscal_year(year=seoul_today().year, budget=100_000_000)
+    add_confirmed_tickets(people, 2)
+    auth.login(people["manager"])
+    first = queries_for(client, "/manager")
+    again = queries_for(client, "/manager")
+    # Spending (3), burn-down, SLA, workload, cap usage, breaches and status counts.
+    assert again == first - 9
