@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -61,14 +62,49 @@ def url_with(**changes: object) -> str:
     return url_for(request.endpoint or "home.index", **(request.view_args or {}), **args)
 
 
+class LocalizedLabels(Mapping[str, str]):
+    """A label table translated once per language, not once per use.
+
+    List pages look up a status, category and severity label on every row; each lazy
+    string would go through Flask-Babel again. Catalogues do not change while the
+    process runs, so the translated table is kept per language.
+    """
+
+    def __init__(self, labels: Mapping[str, Any]) -> None:
+        self._labels = labels
+        self._by_locale: dict[str, dict[str, str]] = {}
+
+    def _table(self) -> dict[str, str]:
+        locale = str(get_locale())
+        table = self._by_locale.get(locale)
+        if table is None:
+            table = {key: str(label) for key, label in self._labels.items()}
+            self._by_locale[locale] = table
+        return table
+
+    def __getitem__(self, key: str) -> str:
+        return self._table()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+
 # Navigation by role; entries whose endpoint is not registered are skipped.
 NAV: dict[str, list[tuple[str, Any]]] = {
-    "firm": [("tickets.index", _l("Tickets")), ("claims.index", _l("Claims"))],
+    "firm": [
+        ("tickets.index", _l("Tickets")),
+        ("claims.index", _l("Claims")),
+        ("assets.index", _l("Assets")),
+    ],
     "meister": [("tickets.index", _l("My queue"))],
     "manager": [
         ("tickets.index", _l("Tickets")),
         ("claims.index", _l("Claims")),
         ("firms.index", _l("Firms")),
+        ("assets.index", _l("Assets")),
         ("meisters.index", _l("Meisters")),
         ("ledger.pool", _l("Ledger")),
         ("jobs.index", _l("Jobs")),
@@ -76,6 +112,7 @@ NAV: dict[str, list[tuple[str, Any]]] = {
     "auditor": [
         ("tickets.index", _l("Tickets")),
         ("claims.index", _l("Claims")),
+        ("assets.index", _l("Assets")),
         ("ledger.pool", _l("Ledger")),
         ("audit.index", _l("Audit log")),
     ],
@@ -104,17 +141,20 @@ def init_templating(app: Flask) -> None:
         region=region_label,
         brn=format_registration_number,
     )
+    labels = {
+        "ROLE_LABELS": ROLE_LABELS,
+        "SIZE_LABELS": SIZE_LABELS,
+        "CATEGORY_LABELS": CATEGORY_LABELS,
+        "SEVERITY_LABELS": SEVERITY_LABELS,
+        "STATUS_LABELS": STATUS_LABELS,
+        "ACTION_LABELS": ACTION_LABELS,
+        "CLAIM_STATUS_LABELS": CLAIM_STATUS_LABELS,
+        "COST_KIND_LABELS": COST_KIND_LABELS,
+        "LIMITED_BY_LABELS": LIMITED_BY_LABELS,
+        "SUPPORT_TYPE_LABELS": SUPPORT_TYPE_LABELS,
+    }
+    app.jinja_env.globals.update({name: LocalizedLabels(table) for name, table in labels.items()})
     app.jinja_env.globals.update(
-        ROLE_LABELS=ROLE_LABELS,
-        SIZE_LABELS=SIZE_LABELS,
-        CATEGORY_LABELS=CATEGORY_LABELS,
-        SEVERITY_LABELS=SEVERITY_LABELS,
-        STATUS_LABELS=STATUS_LABELS,
-        ACTION_LABELS=ACTION_LABELS,
-        CLAIM_STATUS_LABELS=CLAIM_STATUS_LABELS,
-        COST_KIND_LABELS=COST_KIND_LABELS,
-        LIMITED_BY_LABELS=LIMITED_BY_LABELS,
-        SUPPORT_TYPE_LABELS=SUPPORT_TYPE_LABELS,
         url_with=url_with,
         current_locale=lambda: str(get_locale()),
     )

@@ -10,7 +10,7 @@ from aftercare.api.base import api_user
 from aftercare.api.schemas import Id, ListQuery, UtcDateTime, list_schema
 from aftercare.domain.errors import ValidationFailed
 from aftercare.domain.states import CATEGORIES, SEVERITIES, SUPPORT_TYPES, Status
-from aftercare.tickets import queries, services, storage
+from aftercare.tickets import queries, serialize, services, storage
 
 blp = Blueprint("tickets_api", __name__, url_prefix="/api/v1", description="Tickets")
 
@@ -38,6 +38,7 @@ class TicketSchema(Schema):
     tags = fields.List(fields.String())
     status = fields.String()
     meister_id = fields.Integer(allow_none=True)
+    asset_id = fields.Integer(allow_none=True)
     sla_breached = fields.Boolean()
     project_overdue = fields.Boolean()
     project_deadline = fields.Date(allow_none=True)
@@ -56,6 +57,7 @@ class TicketSchema(Schema):
 
 class TicketCreateSchema(Schema):
     firm_id = Id(load_default=None)
+    asset_id = Id(load_default=None, allow_none=True)  # an active asset of the ticket's firm
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -135,13 +137,14 @@ def create_ticket(body: dict):
 @blp.response(200, TicketList)
 def list_tickets(query: dict):
     filters = queries.TicketFilters.from_args(query)
-    return _page(queries.ticket_page(api_user(), filters, query["limit"], query["cursor"]))
+    page = queries.ticket_page(api_user(), filters, query["limit"], query["cursor"])
+    return serialize.ticket_page_response(page)
 
 
 @blp.route("/tickets/<int:ticket_id>", methods=["GET"])
 @blp.response(200, TicketSchema)
 def get_ticket(ticket_id: int):
-    return services.ticket_for(api_user(), ticket_id)
+    return serialize.ticket_response(services.ticket_for(api_user(), ticket_id))
 
 
 @blp.route("/tickets/<int:ticket_id>/history", methods=["GET"])

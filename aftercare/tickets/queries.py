@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, Select, select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from aftercare.auth.models import User
 from aftercare.domain.errors import Forbidden
@@ -105,9 +105,7 @@ def _text_search(stmt: Select, q: str) -> Select:
 
 def ticket_page(actor: User, filters: TicketFilters, limit: int, cursor: str | None) -> Page:
     """One page of the actor's tickets; claims come in one extra query, not one per row."""
-    stmt = filtered(scoped_tickets(actor), filters).options(
-        selectinload(Ticket.claim).lazyload("*")
-    )
+    stmt = filtered(scoped_tickets(actor), filters).options(joinedload(Ticket.claim).lazyload("*"))
     return keyset_page(stmt, Ticket.id, limit, cursor)
 
 
