@@ -105,10 +105,13 @@ def register_extensions(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from aftercare.api.base import api_guard
     from aftercare.extensions import csrf
+    from aftercare.input_guard import refuse_nul_characters
 
     @app.before_request
     def _request_id() -> None:
         g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+
+    app.before_request(refuse_nul_characters)
 
     @app.before_request
     def _guard() -> Any:
@@ -133,6 +136,7 @@ def register_request_hooks(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from aftercare.admin.views import bp as admin_bp
     from aftercare.api.resources import register_api_blueprints
+    from aftercare.assets.views import bp as assets_bp
     from aftercare.audit.views import bp as audit_bp
     from aftercare.auth.views import bp as auth_bp
     from aftercare.claims.views import bp as claims_bp
@@ -147,7 +151,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         auth_bp, admin_bp, home_bp, tickets_bp, claims_bp, firms_bp, meisters_bp, ledger_bp,
-        jobs_bp, audit_bp, notifications_bp, work_bp,
+        jobs_bp, audit_bp, notifications_bp, work_bp, assets_bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
     register_api_blueprints(app.extensions["aftercare_api"])
