@@ -131,6 +131,10 @@ RULES: dict[str, dict[str, Rule]] = {
     "home.admin": {"GET": page(admin=200)},
     "notifications.index": {"GET": page(**ANY_SIGNED_IN)},
     "notifications.mark_read": {"POST": page(**ANY_SIGNED_IN_WRITE)},
+    "notifications.settings": {  # each user's own settings; nobody sees another's
+        "GET": page(**ANY_SIGNED_IN),
+        "POST": page(**ANY_SIGNED_IN_WRITE),
+    },
     # ------------------------------------------------------------ administration
     "admin.users": {"GET": page(admin=200)},
     "admin.create_user": {"GET": page(admin=200), "POST": page(admin=OK)},
@@ -162,6 +166,15 @@ RULES: dict[str, dict[str, Rule]] = {
     "tickets.comment": {"POST": page(**TICKET_CONTRIBUTORS)},
     "tickets.attach": {"POST": page(**TICKET_CONTRIBUTORS)},
     "tickets.download": {"GET": page(**TICKET_READERS)},
+    # Bulk triage and assignment: managers only; a GET only leads back to the list.
+    "tickets.bulk_review": {
+        "GET": page(firm=302, meister=302, manager=302, auditor=302),
+        "POST": page(manager=OK),
+    },
+    "tickets.bulk_apply": {
+        "GET": page(firm=302, meister=302, manager=302, auditor=302),
+        "POST": page(manager=OK),
+    },
     "work.assign": {
         "GET": page(**MANAGER_ON_TICKET_PAGE),
         "POST": page(**MANAGER_ON_TICKET),
@@ -180,6 +193,24 @@ RULES: dict[str, dict[str, Rule]] = {
     "claims.reject": {"GET": page(manager=200), "POST": page(**MANAGER_ON_CLAIM)},
     "claims.void": {"GET": page(manager=200), "POST": page(**MANAGER_ON_CLAIM)},
     "claims.line": {"POST": page(**MANAGER_ON_CLAIM)},
+    # ------------------------------------------------------------ assets (pages)
+    # Firm A's asset is named by ticket A (Meister A's), firm B's by ticket B. Meisters see
+    # an asset through their ticket but neither change it nor print its labels; auditors read.
+    "assets.index": {"GET": page(firm=200, manager=200, auditor=200)},
+    "assets.new": {"GET": page(firm=200, manager=200), "POST": page(firm=OK, manager=OK)},
+    "assets.detail": {"GET": page(firm=SEES_OWN, meister=SEES_OWN, manager=200, auditor=200)},
+    "assets.edit": {
+        "GET": page(firm=SEES_OWN, meister=REFUSED, manager=200),
+        "POST": page(firm=ACTS_OWN, meister=REFUSED, manager=OK),
+    },
+    "assets.toggle_active": {
+        "GET": page(firm=SEES_OWN, meister=REFUSED, manager=200),
+        "POST": page(firm=ACTS_OWN, meister=REFUSED, manager=OK),
+    },
+    "assets.label_png": {"GET": page(firm=SEES_OWN, meister=REFUSED, manager=200, auditor=200)},
+    "assets.label_pdf": {"GET": page(firm=SEES_OWN, meister=REFUSED, manager=200, auditor=200)},
+    "assets.label_sheet": {"GET": page(firm=SEES_OWN, manager=200, auditor=200)},
+    "assets.report": {"GET": page(firm=SEES_OWN, meister=REFUSED, manager=200)},
     # ------------------------------------------------------------ firms, Meisters (pages)
     "firms.index": {"GET": page(manager=200, auditor=200)},
     "firms.new": {"GET": page(manager=200), "POST": page(manager=OK)},
@@ -285,6 +316,9 @@ RULES: dict[str, dict[str, Rule]] = {
     "meister_work_api.resolve": {"POST": api(**MEISTER_WORK, body={"summary": "matrix"})},
     "meister_work_api.confirm": {"POST": api(**FIRM_SIGNOFF, body={"rating": 5})},
     "meister_work_api.reopen": {"POST": api(**FIRM_SIGNOFF, body=REASON)},
+    # ------------------------------------------------------------ API: assets
+    "assets_api.list_assets": {"GET": api(firm=200, manager=200, auditor=200)},
+    "assets_api.get_asset": {"GET": api(firm=SEES_OWN, meister=SEES_OWN, manager=200, auditor=200)},
     # ------------------------------------------------------------ API: claims
     "claims_api.list_claims": {"GET": api(firm=200, manager=200, auditor=200)},
     "claims_api.get_claim": {"GET": api(**CLAIM_READERS)},
@@ -302,6 +336,7 @@ OBJECT_PARAMS = {
     "claim_id": ("claim_a", "claim_b"),
     "line_id": ("line_a", "line_b"),
     "attachment_id": ("attachment_a", "attachment_b"),
+    "asset_id": ("asset_a", "asset_b"),
     "firm_id": ("firm_a", "firm_b"),
     "meister": ("meister_a", "meister_b"),
 }
@@ -380,6 +415,19 @@ def _attach(caller: ApiClient, ticket_id: int) -> int:
     return _ok(response, 201)["id"]
 
 
+def _assets(firm_a_user: User, firm_b_user: User, ticket_a: int, ticket_b: int) -> dict:
+    """An asset of each firm, each named by that firm's ticket."""
+    from aftercare.assets.services import create_asset
+    from aftercare.tickets.models import Ticket
+
+    asset_a = create_asset(firm_a_user, {"name": "사출기 1호", "kind": "equipment"})
+    asset_b = create_asset(firm_b_user, {"name": "MES 서버", "kind": "system"})
+    db.session.get(Ticket, ticket_a).asset_id = asset_a.id
+    db.session.get(Ticket, ticket_b).asset_id = asset_b.id
+    db.session.commit()
+    return {"asset_a": asset_a.id, "asset_b": asset_b.id}
+
+
 def build_world(app: Flask, make: Factory) -> World:
     """Two firms with a user and a confirmed ticket each (claims pending), Meisters A and B,
     a third claim approved and settled (so a payout batch exists), attachments, notifications.
@@ -432,6 +480,7 @@ def build_world(app: Flask, make: Factory) -> World:
         "en": "en",
         "csv": "csv",
     }
+    ids |= _assets(users["firm"], firm_b_user, a["id"], b["id"])
     emails = {role: user.email for role, user in users.items()}
     emails["firm_b"] = firm_b_user.email
     tokens = {role: caller.token for role, caller in as_.items()}
