@@ -55,6 +55,30 @@ def _user(email: str, name: str, role: str, firm_id: int | None = None) -> User:
     )
 
 
+DEMO_ASSETS = [
+    ("사출성형기 1호", "equipment", "LS엠트론", "WIZ-150", "DEMO-IM-001", "1공장 A라인"),
+    ("MES 서버", "system", "자체 구축", "MES v2", "DEMO-MES-01", "전산실"),
+    ("비전 검사기", "equipment", "코그넥스", "IS-8000", "DEMO-VI-003", "1공장 검사 공정"),
+]
+
+
+def _seed_assets(firm_user: User, firm_id: int) -> None:
+    """A few assets of the first demo firm, so QR labels can be tried at once."""
+    from aftercare.assets.models import Asset
+    from aftercare.assets.services import create_asset
+
+    for name, kind, maker, model, serial, location in DEMO_ASSETS:
+        exists = db.session.scalar(
+            select(Asset.id).where(Asset.firm_id == firm_id, Asset.serial == serial)
+        )
+        if exists is None:
+            create_asset(
+                firm_user,
+                {"name": name, "kind": kind, "maker": maker, "model": model,
+                 "serial": serial, "location": location},
+            )  # fmt: skip
+
+
 def seed_demo(tickets: int | None = None, echo: Callable[[str], None] = print) -> None:
     rng = random.Random(2021)
     echo("Seeding fiscal years…")
@@ -106,6 +130,8 @@ def seed_demo(tickets: int | None = None, echo: Callable[[str], None] = print) -
                     "max_load": 5,
                 },
             )
+    echo("Seeding assets…")
+    _seed_assets(logins[3], firms[0].id)
     if tickets:
         from aftercare.seed_tickets import seed_tickets
 
@@ -115,5 +141,5 @@ def seed_demo(tickets: int | None = None, echo: Callable[[str], None] = print) -
         echo(f"  {user.role:<8} {user.email}")
     echo(
         f"Seed done: {len(firms)} firms, {len(logins) + len(meister_names)} users, "
-        f"{len(meister_names)} Meisters, fiscal years ready."
+        f"{len(meister_names)} Meisters, {len(DEMO_ASSETS)} assets, fiscal years ready."
     )

@@ -1,0 +1,33 @@
+"""`flask seed-demo`: every role can sign in, and a second run adds nothing."""
+
+from sqlalchemy import func, select
+
+from aftercare.assets.models import Asset
+from aftercare.auth.models import User
+from aftercare.extensions import db
+from aftercare.firms.models import Firm
+from aftercare.tickets.models import Ticket
+
+
+def _counts() -> dict[str, int]:
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (User, Firm, Asset, Ticket)
+    }
+
+
+def test_seed_demo_is_idempotent_and_covers_every_role(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo", "--tickets", "40"])
+    assert first.exit_code == 0, first.output
+    assert first.output.strip().splitlines()[-1].startswith("Seed done:")
+    after_first = _counts()
+    roles = set(db.session.scalars(select(User.role)))
+    assert roles == {"admin", "manager", "auditor", "firm", "meister"}
+    assert after_first["Asset"] == 3
+    assert after_first["Ticket"] >= 40
+
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    db.session.expire_all()
+    assert _counts() == after_first
