@@ -38,6 +38,7 @@ from aftercare.ledger.queries import current_fiscal_year
 from aftercare.meisters.models import CostLine, MeisterProfile, Visit
 from aftercare.tickets.models import Ticket, TicketHistory
 from aftercare.timeutil import seoul_midnight_utc, to_seoul
+from aftercare.transactions import refresh_statistics
 
 CHUNK = 5000
 STATUS_WEIGHTS = {
@@ -218,6 +219,7 @@ def seed_tickets(
     echo("Writing claims and ledger…")
     settled = _write_claims(plan, fiscal_year, rng)
     db.session.commit()
+    refresh_statistics(every_database=True)
     echo(f"Tickets done: {to_add:,} added, {settled:,} claims settled.")
     return to_add
 
