@@ -51,9 +51,19 @@ def region_label(code: str) -> str:
     return code.capitalize()
 
 
+# Names url_for takes for itself: a query string carrying one (?endpoint=x) must not reach it.
+URL_FOR_RESERVED = frozenset({"endpoint", "_anchor", "_method", "_scheme", "_external"})
+
+
+def query_args(*taken: str) -> dict[str, str]:
+    """The current query arguments as url_for keywords, minus names already in use."""
+    skip = URL_FOR_RESERVED | set(taken) | set(request.view_args or {})
+    return {key: value for key, value in request.args.to_dict().items() if key not in skip}
+
+
 def url_with(**changes: object) -> str:
     """The current URL with some query arguments changed (for filters and pages)."""
-    args = request.args.to_dict()
+    args = query_args()
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
@@ -156,5 +166,6 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update({name: LocalizedLabels(table) for name, table in labels.items()})
     app.jinja_env.globals.update(
         url_with=url_with,
+        query_args=query_args,
         current_locale=lambda: str(get_locale()),
     )

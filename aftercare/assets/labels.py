@@ -45,9 +45,18 @@ def font_path() -> Path | None:
     return path if path.is_file() else None
 
 
+def _one_line(text: str | None) -> str | None:
+    """Control characters (a newline in an older record) would break the font layout."""
+    if text is None:
+        return None
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def caption_lines(asset: Asset, unicode_font: bool) -> list[str]:
     """The name, then the serial number on a line of its own (when there is one)."""
-    name, serial = label_lines(asset.name, asset.serial, asset.id, unicode_font, CAPTION_MAX)
+    name, serial = label_lines(
+        _one_line(asset.name), _one_line(asset.serial), asset.id, unicode_font, CAPTION_MAX
+    )
     return [name] if serial is None else [name, serial]
 
 

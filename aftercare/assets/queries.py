@@ -63,12 +63,23 @@ def asset_page(actor: User, filters: AssetFilters, limit: int, cursor: str | Non
     return keyset_page(_scoped(actor, filters), Asset.id, limit, cursor)
 
 
-def active_assets_for_sheet(firm_id: int) -> list[Asset]:
-    """Every asset of a firm in service, in a stable order for printing."""
+SHEET_LABELS = 120  # ten A4 pages: a PDF a request can draw well within a worker's timeout
+
+
+def active_asset_count(firm_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(Asset.id)).where(Asset.firm_id == firm_id, Asset.active.is_(True))
+    )
+
+
+def active_assets_for_sheet(firm_id: int, part: int = 1) -> list[Asset]:
+    """One part (SHEET_LABELS labels) of a firm's assets in service, in printing order."""
     stmt = (
         select(Asset)
         .where(Asset.firm_id == firm_id, Asset.active.is_(True))
         .order_by(Asset.location, Asset.name, Asset.id)
+        .offset((part - 1) * SHEET_LABELS)
+        .limit(SHEET_LABELS)
     )
     return list(db.session.scalars(stmt))
 

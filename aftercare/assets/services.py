@@ -107,6 +107,9 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     for key in ("name", "maker", "model", "location", "note"):
         if key in values:
             values[key] = without_nul(str(values[key] or "")).strip()
+    for key in ("name", "maker", "model", "location"):  # one line each: they go on labels
+        if key in values:
+            values[key] = " ".join(values[key].split())
     if "serial" in values:
         values["serial"] = normalize_serial(without_nul(str(values["serial"] or "")))
     return values

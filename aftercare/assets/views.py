@@ -58,7 +58,12 @@ def index():
         firm = db.session.get(Firm, current_user.firm_id)
     elif filters.firm_id is not None:
         firm = db.session.get(Firm, filters.firm_id)
-    return render_template("assets/index.html", page=page, filters=filters, firm=firm)
+    sheet_parts = 0
+    if firm is not None:
+        sheet_parts = -(-queries.active_asset_count(firm.id) // queries.SHEET_LABELS)
+    return render_template(
+        "assets/index.html", page=page, filters=filters, firm=firm, sheet_parts=sheet_parts
+    )
 
 
 @bp.route("/assets/new", methods=["GET", "POST"])
@@ -119,8 +124,12 @@ def toggle_active(asset_id: int):
     asset = services.manageable_asset(current_user, asset_id)
     form = ConfirmForm()
     if request.method == "POST":
-        services.set_asset_active(current_user, asset_id, not asset.active)
-        if asset.active:
+        wanted = request.form.get("active")
+        if wanted not in ("0", "1") or not form.validate():
+            abort(400)
+        if (wanted == "1") != asset.active:  # a resubmitted form changes nothing twice
+            services.set_asset_active(current_user, asset_id, wanted == "1")
+        if wanted == "1":
             flash(_("Asset %(name)s is in service again.", name=asset.name), "success")
         else:
             flash(_("Asset %(name)s was taken out of service.", name=asset.name), "success")
@@ -165,13 +174,14 @@ def label_pdf(asset_id: int):
 def label_sheet(firm_id: int):
     """Every active asset of a firm on A4 label sheets."""
     firm = services.firm_in_scope(current_user, firm_id)
-    assets = queries.active_assets_for_sheet(firm.id)
+    part = request.args.get("part", 1, type=int)
+    assets = queries.active_assets_for_sheet(firm.id, part) if 1 <= part <= 10_000 else []
     if not assets:
         flash(_("This firm has no assets in service to print labels for."), "warning")
         return redirect(url_for("assets.index", firm_id=firm.id))
     title = _("QR labels of %(firm)s", firm=firm.name)
     pdf = labels.sheet_pdf(assets, title)
-    return _file(pdf, "application/pdf", f"asset-labels-firm-{firm.id}.pdf", True)
+    return _file(pdf, "application/pdf", f"asset-labels-firm-{firm.id}-{part}.pdf", True)
 
 
 # ---------------------------------------------------------------- report a problem

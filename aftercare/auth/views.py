@@ -22,6 +22,9 @@ bp = Blueprint("auth", __name__)
 def _safe_next(target: str | None) -> str | None:
     if not target:
         return None
+    # Browsers read "/\\host" as "//host": refuse backslashes and control characters too.
+    if "\\" in target or any(ord(c) < 0x20 for c in target):
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from aftercare.auth.models import User
-from aftercare.cache import cached_for
 from aftercare.domain.bulk import ACTIONS, failure_reason, selected_ids
 from aftercare.domain.errors import DomainError, Forbidden, ValidationFailed
 from aftercare.domain.ranking import Candidate
@@ -22,6 +22,8 @@ from aftercare.meisters.assignment import assign_meister, candidates
 from aftercare.meisters.models import MeisterProfile
 from aftercare.tickets.models import Ticket
 from aftercare.tickets.services import triage_ticket
+
+BUSY = N_("the database was busy; try this ticket again")
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,9 @@ def run_bulk(actor: User, request: BulkRequest) -> BulkOutcome:
             db.session.rollback()  # this ticket only; the ones before are committed
             message, params = failure_reason(request.action, error)
             outcome.failed.append(Failure(ticket_id, message, params))
+        except SQLAlchemyError:  # e.g. a deadlock victim: this ticket can simply be retried
+            db.session.rollback()
+            outcome.failed.append(Failure(ticket_id, BUSY, {}))
         else:
             outcome.succeeded.append(ticket_id)
     return outcome
@@ -113,13 +118,3 @@ def run_bulk(actor: User, request: BulkRequest) -> BulkOutcome:
 def active_meisters() -> list[Candidate]:
     """Active Meisters by name, with their load, for the assignment select."""
     return sorted((c for c in candidates() if c.active), key=lambda c: (c.name, c.meister_id))
-
-
-@cached_for()
-def listed_meisters() -> list[Candidate]:
-    """`active_meisters` for the ticket list's bulk box: loads may be seconds old there.
-
-    Counting every Meister's load scans the assigned tickets; the list page is the
-    busiest page of the manager, and assignment itself re-checks the load when it runs.
-    """
-    return active_meisters()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from aftercare.cache import cached_for
 from aftercare.domain.bulk import MAX_ID, MAX_SELECTION
 from aftercare.domain.eligibility import eligibility_findings
 from aftercare.domain.errors import Conflict, DomainError, ValidationFailed
@@ -18,6 +18,7 @@ from aftercare.labels import STATUS_LABELS
 from aftercare.meisters.visits import visits_of
 from aftercare.pagination import parse_limit
 from aftercare.reports import TICKET_COLUMNS, ticket_rows
+from aftercare.templating import query_args
 from aftercare.tickets import bulk, queries, services
 from aftercare.tickets.api import send_attachment
 from aftercare.tickets.bulk_forms import BulkActionForm
@@ -85,7 +86,9 @@ def index():
         statuses=[s.value for s in Status],
         categories=CATEGORIES,
         severities=SEVERITIES,
-        bulk_form=_bulk_form(bulk.listed_meisters) if current_user.role == "manager" else None,
+        bulk_form=_bulk_form(_listed_meister_choices(str(get_locale())))
+        if current_user.role == "manager"
+        else None,
         bulk_statuses=BULK_STATUSES,
     )
 
@@ -272,13 +275,28 @@ def _require_manager() -> None:
         abort(403)
 
 
-def _bulk_form(meisters: Callable[[], list] = bulk.active_meisters) -> BulkActionForm:
-    form = BulkActionForm()
-    form.meister_id.choices = [("", _("Choose a Meister"))] + [
+def _meister_choices() -> list[tuple[int, str]]:
+    return [
         (m.meister_id, _("%(name)s (%(load)d of %(max)d tickets)", name=m.name, load=m.load,
                          max=m.max_load))
-        for m in meisters()
+        for m in bulk.active_meisters()
     ]  # fmt: skip
+
+
+@cached_for()
+def _listed_meister_choices(locale: str) -> list[tuple[int, str]]:
+    """The list page's Meister select, seconds old at most, per language.
+
+    With hundreds of Meisters, counting loads and formatting every label would cost
+    the manager's busiest page more than the tickets; assignment re-checks the load.
+    """
+    return _meister_choices()
+
+
+def _bulk_form(choices: list[tuple[int, str]] | None = None) -> BulkActionForm:
+    form = BulkActionForm()
+    meisters = choices if choices is not None else _meister_choices()
+    form.meister_id.choices = [("", _("Choose a Meister")), *meisters]
     return form
 
 
@@ -314,7 +332,7 @@ def _bulk_page(form: BulkActionForm, checked: bulk.BulkRequest | None):
 def bulk_review():
     """Show the selected tickets and the action for confirmation; nothing changes yet."""
     if request.method == "GET":  # e.g. after switching language: back to the list
-        return redirect(url_for("tickets.index", **request.args.to_dict()))
+        return redirect(url_for("tickets.index", **query_args()))
     _require_manager()
     form = _bulk_form()
     return _bulk_page(form, _checked_bulk_request(form))
@@ -324,7 +342,7 @@ def bulk_review():
 def bulk_apply():
     """Apply the confirmed action to each ticket on its own and report the outcome."""
     if request.method == "GET":
-        return redirect(url_for("tickets.index", **request.args.to_dict()))
+        return redirect(url_for("tickets.index", **query_args()))
     _require_manager()
     form = _bulk_form()
     checked = _checked_bulk_request(form)

@@ -15,6 +15,7 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import func, select
 
+from aftercare.assets import queries as asset_queries
 from aftercare.assets import services as asset_services
 from aftercare.assets.labels import DEFAULT_FONT
 from aftercare.assets.models import Asset
@@ -228,9 +229,13 @@ def test_taking_an_asset_out_of_service_asks_first_then_hides_it_from_the_list(c
     assert confirm.status_code == 200
     assert 'method="post"' in html(confirm)
     assert fresh(world.asset_a.id).active is True  # asking changed nothing
-    done = client.post(f"/assets/{world.asset_a.id}/active")
+    assert 'name="active" value="0"' in html(confirm)
+    done = client.post(f"/assets/{world.asset_a.id}/active", data={"active": "0"})
     assert done.status_code == 302
     assert fresh(world.asset_a.id).active is False
+    resent = client.post(f"/assets/{world.asset_a.id}/active", data={"active": "0"})
+    assert resent.status_code == 302
+    assert fresh(world.asset_a.id).active is False  # a resubmitted form does not flip it back
     assert client.get(done.headers["Location"]).status_code == 200  # shows the flash
     assert "사출기 3호" not in html(client.get("/assets"))
     assert "사출기 3호" in html(client.get("/assets?inactive=1"))
@@ -238,9 +243,12 @@ def test_taking_an_asset_out_of_service_asks_first_then_hides_it_from_the_list(c
     report = client.get(f"/assets/{world.asset_a.id}/report")
     assert report.status_code == 302
     assert report.headers["Location"] == f"/assets/{world.asset_a.id}"
-    again = client.post(f"/assets/{world.asset_a.id}/active")
+    again = client.post(f"/assets/{world.asset_a.id}/active", data={"active": "1"})
     assert again.status_code == 302
     assert fresh(world.asset_a.id).active is True
+    assert (
+        client.post(f"/assets/{world.asset_a.id}/active", data={"active": "x"}).status_code == 400
+    )
 
 
 def test_asset_list_paginates_newest_first(client, auth, world):
@@ -623,3 +631,29 @@ def test_nul_characters_are_refused_not_a_server_error(client, auth, api, world)
     assert db.session.scalar(select(func.count(Asset.id))) == before
     assert client.get("/assets?q=%00프레스").status_code == 422
     assert api.as_(world.user_a).get("/assets?q=%00").status_code == 422
+
+
+def test_a_name_with_line_breaks_is_kept_on_one_line_and_still_labels(client, auth, world):
+    auth.login(world.user_a)
+    form = asset_form(name="줄\n바꿈\r\n설비", serial="NL-1", location="1동\t2층")
+    assert client.post("/assets/new", data=form).status_code == 302
+    asset = db.session.scalar(select(Asset).where(Asset.serial == "NL-1"))
+    assert (asset.name, asset.location) == ("줄 바꿈 설비", "1동 2층")
+    png = client.get(f"/assets/{asset.id}/label.png")
+    assert png.status_code == 200
+    assert png.data.startswith(b"\x89PNG")
+
+
+def test_big_label_sheets_come_in_parts(client, auth, world, monkeypatch):
+    monkeypatch.setattr(asset_queries, "SHEET_LABELS", 2)
+    for n in range(3):  # with asset_a: 4 in service → 2 parts of 2
+        asset_services.create_asset(world.user_a, {"name": f"설비 {n}", "kind": "equipment"})
+    auth.login(world.user_a)
+    page = html(client.get("/assets"))
+    assert f"/firms/{world.firm_a.id}/assets/labels.pdf?part=2" in page
+    assert "part=3" not in page
+    second = client.get(f"/firms/{world.firm_a.id}/assets/labels.pdf?part=2")
+    assert second.status_code == 200
+    assert second.data.startswith(b"%PDF")
+    beyond = client.get(f"/firms/{world.firm_a.id}/assets/labels.pdf?part=3")
+    assert beyond.status_code == 302  # nothing to print there: back to the list

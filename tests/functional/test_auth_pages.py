@@ -1,5 +1,7 @@
 """Sign-in, throttling, CSRF, role homes, passwords and admin pages."""
 
+import urllib.parse
+
 import pytest
 
 from aftercare import create_app
@@ -68,13 +70,27 @@ def test_anonymous_visitor_is_sent_to_sign_in(client):
     assert response.headers["Location"].startswith("/login")
 
 
-def test_sign_in_redirects_only_to_local_next(client, auth, make):
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/", "/\\evil.example/", "/%5Cevil.example", "/\tx"],
+)
+def test_sign_in_redirects_only_to_local_next(client, auth, make, target):
+    """Browsers read "/\\host" as "//host": a backslash never leaves the site either."""
     user = make.user("manager")
     response = client.post(
-        "/login?next=https://evil.example/",
+        "/login", query_string={"next": urllib.parse.unquote(target)},
         data={"email": user.email, "password": PASSWORD},
-    )
+    )  # fmt: skip
     assert response.headers["Location"] == "/"
+
+
+def test_sign_in_follows_a_local_next(client, make):
+    user = make.user("manager")
+    response = client.post(
+        "/login", query_string={"next": "/tickets?status=submitted"},
+        data={"email": user.email, "password": PASSWORD},
+    )  # fmt: skip
+    assert response.headers["Location"] == "/tickets?status=submitted"
 
 
 def test_five_failures_per_account_then_429(client, auth, make):
