@@ -219,7 +219,7 @@ def seed_tickets(
     echo("Writing claims and ledger…")
     settled = _write_claims(plan, fiscal_year, rng)
     db.session.commit()
-    refresh_statistics(every_database=True)
+    refresh_statistics()
     echo(f"Tickets done: {to_add:,} added, {settled:,} claims settled.")
     return to_add
 

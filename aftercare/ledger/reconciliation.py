@@ -17,7 +17,7 @@ from aftercare.ledger.models import (
     ReconciliationRun,
 )
 from aftercare.notifications.services import manager_ids, notify
-from aftercare.transactions import begin_write, refresh_statistics
+from aftercare.transactions import LEDGER_TABLES, begin_write, refresh_statistics
 
 MAX_DETAIL_ITEMS = 10
 
@@ -255,7 +255,7 @@ def run_checks() -> list[Check]:
 
 def reconcile(record: bool = True) -> tuple[bool, list[Check]]:
     """Run every check; record the result and alert managers on a breach."""
-    refresh_statistics()
+    refresh_statistics(*LEDGER_TABLES)
     checks = run_checks()
     ok = all(c.ok for c in checks)
     db.session.rollback()

@@ -29,7 +29,7 @@ from aftercare.ledger.models import (
 )
 from aftercare.tickets.models import Ticket, TicketHistory
 from aftercare.timeutil import seoul_midnight_utc, seoul_today
-from aftercare.transactions import begin_write, refresh_statistics
+from aftercare.transactions import LEDGER_TABLES, begin_write, refresh_statistics
 
 CHUNK = 2000
 
@@ -43,7 +43,7 @@ def settle_for_date(
     day = day or seoul_today()
     if day > seoul_today():
         raise ValidationFailed({"date": ["The settlement date cannot be in the future."]})
-    refresh_statistics()
+    refresh_statistics(*LEDGER_TABLES)
     batch_id = _open_batch(day, actor_id)
     batch = db.session.get(PayoutBatch, batch_id)
     if batch.status == "complete":
