@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from sqlalchemy import and_, exists, func, insert, literal, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from aftercare.audit.services import record_event
@@ -160,17 +160,7 @@ def _settle_chunk(batch_id: int, lines: list, actor_id: int | None) -> None:
             claim.government_share
         )
     # Lock order as in approval: firm usage rows (sorted), then the ledger accounts.
-    for (fiscal_year_id, firm_id, support_type), amount in sorted(usage_moves.items()):
-        db.session.execute(
-            update(FirmUsage)
-            .where(
-                FirmUsage.fiscal_year_id == fiscal_year_id,
-                FirmUsage.firm_id == firm_id,
-                FirmUsage.support_type == support_type,
-            )
-            .values(reserved=FirmUsage.reserved - amount, paid=FirmUsage.paid + amount)
-            .execution_options(synchronize_session=False)
-        )
+    _move_usage(sorted(usage_moves.items()))
     by_year: dict[int, list] = defaultdict(list)
     for claim in approved.values():
         by_year[claim.fiscal_year_id].append(claim)
@@ -203,6 +193,31 @@ def _settle_chunk(batch_id: int, lines: list, actor_id: int | None) -> None:
         "payout_batch",
         batch_id,
         after={"claims": sorted(approved), "amount": amount, "skipped_lines": skipped_lines},
+    )
+
+
+def _move_usage(moves: list[tuple[tuple[int, int, str], int]]) -> None:
+    """Reserved → paid for each firm and support type, in one executemany (in order)."""
+    if not moves:
+        return
+    usage = FirmUsage.__table__
+    stmt = (
+        usage.update()
+        .where(
+            usage.c.fiscal_year_id == bindparam("fy"),
+            usage.c.firm_id == bindparam("firm"),
+            usage.c.support_type == bindparam("kind"),
+        )
+        .values(
+            reserved=usage.c.reserved - bindparam("amount"), paid=usage.c.paid + bindparam("amount")
+        )
+    )
+    db.session.connection().execute(
+        stmt,
+        [
+            {"fy": fy, "firm": firm, "kind": kind, "amount": amount}
+            for (fy, firm, kind), amount in moves
+        ],
     )
 
 
