@@ -160,6 +160,7 @@ def burndown(fiscal_year: FiscalYear) -> list[BurndownMonth]:
 
 def _chart_data(rows: list[BurndownMonth]) -> dict[str, Any]:
     return {
+        "type": "line",
         "labels": [row.month for row in rows],
         "series": [
             {"label": _("Remaining budget"), "data": [row.remaining for row in rows]},

@@ -177,11 +177,11 @@ def test_pool_page_shows_the_figures_after_an_approval(client, api, make, as_man
 def test_pool_chart_data_is_json_and_the_page_has_no_inline_script(client, as_manager, year):
     html = page_text(client, "/ledger")
     assert 'id="burndown-chart" data-chart-source="burndown-data"' in html
-    assert 'src="/static/js/burndown.js"' in html
+    assert 'src="/static/js/charts.js"' in html
     assert 'src="/static/vendor/chartjs/chart.umd.min.js"' in html
     for tag in re.findall(r"<script[^>]*>", html):
         assert "src=" in tag or 'type="application/json"' in tag, tag
-    script = client.get("/static/js/burndown.js")
+    script = client.get("/static/js/charts.js")
     assert script.status_code == 200
     assert b"data-chart-source" in read_stream(script)
 
