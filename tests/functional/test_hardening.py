@@ -127,3 +127,14 @@ def test_models_and_migrations_agree(app):
         diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
     meaningful = [d for d in diff if not any(name in str(d) for name in ignored)]
     assert meaningful == []
+
+
+def test_signing_in_starts_a_fresh_session(client, make):
+    """Session fixation: nothing planted in the session before sign-in survives it."""
+    user = make.user("manager")
+    with client.session_transaction() as planted:
+        planted["planted"] = "by an attacker"
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    with client.session_transaction() as after:
+        assert "planted" not in after
+        assert after.get("_user_id") == str(user.id)
