@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from sqlalchemy import and_, bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import and_, bindparam, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from aftercare.audit.services import record_event
@@ -83,7 +83,10 @@ def _open_batch(day: date, actor_id: int | None) -> int:
     except IntegrityError:  # another settlement created it first
         db.session.rollback()
         return db.session.scalar(select(PayoutBatch.id).where(PayoutBatch.batch_date == day))
-    already_queued = exists().where(PayoutLine.claim_id == Claim.id)
+    # NOT IN, not NOT EXISTS: PostgreSQL hashes the queued ids once. A correlated NOT EXISTS
+    # was planned as a nested loop over the (empty) payout_line, which this very INSERT
+    # fills: quadratic, 44 s of 82 s when queuing 97,000 claims.
+    already_queued = Claim.id.in_(select(PayoutLine.claim_id))
     db.session.execute(
         insert(PayoutLine).from_select(
             ["batch_id", "claim_id", "firm_id", "amount", "status"],
