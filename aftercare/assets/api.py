@@ -43,7 +43,7 @@ def list_assets(query: dict):
     """Assets newest first: a firm user's own firm's; managers and auditors any (`firm_id`)."""
     filters = queries.AssetFilters(
         firm_id=query.get("firm_id"),
-        q=(query.get("q") or "").replace("\x00", "").strip(),
+        q=(query.get("q") or "").strip(),
         include_inactive=query["include_inactive"],
     )
     page = queries.asset_page(api_user(), filters, query["limit"], query["cursor"])

@@ -29,7 +29,7 @@ class AssetFilters:
         firm_id = int(raw_firm) if raw_firm.isdigit() and int(raw_firm) < 2**31 else None
         return cls(
             firm_id=firm_id,
-            q=str(args.get("q") or "").replace("\x00", "").strip()[:200],
+            q=str(args.get("q") or "").strip()[:200],
             include_inactive=str(args.get("inactive") or "") in ("1", "true", "on"),
         )
 

@@ -106,18 +106,13 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     values = {k: data[k] for k in ASSET_FIELDS if k in data}
     for key in ("name", "maker", "model", "location", "note"):
         if key in values:
-            values[key] = without_nul(str(values[key] or "")).strip()
+            values[key] = str(values[key] or "").strip()
     for key in ("name", "maker", "model", "location"):  # one line each: they go on labels
         if key in values:
             values[key] = " ".join(values[key].split())
     if "serial" in values:
-        values["serial"] = normalize_serial(without_nul(str(values["serial"] or "")))
+        values["serial"] = normalize_serial(str(values["serial"] or ""))
     return values
-
-
-def without_nul(text: str) -> str:
-    """PostgreSQL text cannot hold NUL characters; nobody types them on purpose."""
-    return text.replace("\x00", "")
 
 
 def _serial_taken(firm_id: int, serial: str | None, asset_id: int | None) -> bool:
