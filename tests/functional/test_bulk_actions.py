@@ -468,3 +468,24 @@ def test_bulk_posts_without_a_csrf_token_are_refused(database_url):
         assert db.session.get(Ticket, ticket_id).status == "triaged"
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_database_error_on_one_ticket_is_reported_and_the_others_still_run(people, monkeypatch):
+    """A deadlock victim or a busy SQLite fails only its own ticket, with a retry reason."""
+    from sqlalchemy.exc import OperationalError
+
+    from aftercare.tickets import bulk
+
+    first, busy, last = file_tickets(people, 3)
+    real_triage = bulk.triage_ticket
+
+    def triage(actor, ticket_id, decision, reason=""):
+        if ticket_id == busy:
+            raise OperationalError("UPDATE ticket", {}, Exception("deadlock detected"))
+        return real_triage(actor, ticket_id, decision, reason=reason)
+
+    monkeypatch.setattr(bulk, "triage_ticket", triage)
+    outcome = bulk.run_bulk(people.manager, bulk.BulkRequest("accept", [first, busy, last]))
+    assert outcome.succeeded == [first, last]
+    assert [(f.ticket_id, f.message) for f in outcome.failed] == [(busy, bulk.BUSY)]
+    assert statuses([first, busy, last]) == ["triaged", "submitted", "triaged"]
