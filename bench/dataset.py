@@ -10,9 +10,10 @@ from pathlib import Path
 from sqlalchemy import bindparam, create_engine, func, make_url, select, text, update
 
 ROOT = Path(__file__).resolve().parent.parent
-SQLITE_PATH = ROOT / "bench" / "results" / "bench.sqlite"
+# Other names let two data sets live side by side (e.g. settlement beside endpoints).
+SQLITE_PATH = Path(os.environ.get("BENCH_SQLITE_PATH", ROOT / "bench" / "results" / "bench.sqlite"))
 PG_BASE = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PG_NAME = "aftercare_bench"
+PG_NAME = os.environ.get("BENCH_PG_NAME", "aftercare_bench")
 BENCH_BUDGET = 200_000_000_000  # enough room for approvals and 100,000 settlements
 
 
