@@ -50,12 +50,18 @@ class Page:
     next_cursor: str | None
 
 
-def keyset_page(stmt: Select, id_column: Any, limit: int, cursor: str | None) -> Page:
-    """Run `stmt` newest first, `limit` rows after `cursor`; one extra row tells if more exist."""
+def keyset_page(
+    stmt: Select, id_column: Any, limit: int, cursor: str | None, as_rows: bool = False
+) -> Page:
+    """Run `stmt` newest first, `limit` rows after `cursor`; one extra row tells if more exist.
+
+    Items are the ORM objects of `stmt`, or its plain rows with `as_rows=True`.
+    """
     after = decode_cursor(cursor)
     if after is not None:
         stmt = stmt.where(id_column < after)
-    rows = db.session.scalars(stmt.order_by(id_column.desc()).limit(limit + 1)).unique().all()
+    stmt = stmt.order_by(id_column.desc()).limit(limit + 1)
+    rows = db.session.execute(stmt).all() if as_rows else db.session.scalars(stmt).unique().all()
     has_more = len(rows) > limit
     items = list(rows[:limit])
     return Page(items, encode_cursor(_row_id(items[-1])) if has_more and items else None)

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import flask_smorest
 from flask import abort, current_app, g, request
 from flask_smorest import Api
 from sqlalchemy import select
@@ -21,6 +22,16 @@ PUBLIC_ENDPOINTS = {("POST", f"{API_PREFIX}/tokens"), ("GET", f"{API_PREFIX}/ope
 MULTIPART_OK = ("/attachments",)
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest Blueprint whose argument schemas are built once, not per request."""
+
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        # webargs instantiates a schema class on every request (a deep copy of its fields)
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
 
 
 class AftercareApi(Api):

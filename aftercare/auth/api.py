@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from flask import g, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from aftercare.api.base import api_user, roles_required
+from aftercare.api.base import Blueprint, api_user, roles_required
 from aftercare.api.schemas import Id, UtcDateTime
 from aftercare.auth import services
 from aftercare.auth.login import account_key, address_key, login_failed, login_limit

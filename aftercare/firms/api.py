@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from aftercare.api.base import api_user, roles_required
+from aftercare.api.base import Blueprint, api_user, roles_required
 from aftercare.api.schemas import ListQuery, list_schema
 from aftercare.domain.vocab import REGIONS, Role, SizeClass
 from aftercare.firms import services

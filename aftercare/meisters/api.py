@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from aftercare.api.base import api_user, roles_required
+from aftercare.api.base import Blueprint, api_user, roles_required
 from aftercare.api.schemas import Id, ListQuery, list_schema
 from aftercare.domain.errors import NotFound
 from aftercare.domain.vocab import REGIONS, SPECIALTIES, Role

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from aftercare.api.base import api_user
+from aftercare.api.base import Blueprint, api_user
 from aftercare.api.schemas import Id, Won
 from aftercare.domain.money import COST_KINDS
 from aftercare.meisters import assignment, signoff, visits

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask import request, send_file
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from aftercare.api.base import api_user
+from aftercare.api.base import Blueprint, api_user
 from aftercare.api.schemas import Id, ListQuery, UtcDateTime, list_schema
-from aftercare.domain.errors import ValidationFailed
+from aftercare.domain.errors import NotFound, ValidationFailed
 from aftercare.domain.states import CATEGORIES, SEVERITIES, SUPPORT_TYPES, Status
 from aftercare.tickets import queries, serialize, services, storage
 
@@ -137,14 +136,17 @@ def create_ticket(body: dict):
 @blp.response(200, TicketList)
 def list_tickets(query: dict):
     filters = queries.TicketFilters.from_args(query)
-    page = queries.ticket_page(api_user(), filters, query["limit"], query["cursor"])
+    page = queries.ticket_row_page(api_user(), filters, query["limit"], query["cursor"])
     return serialize.ticket_page_response(page)
 
 
 @blp.route("/tickets/<int:ticket_id>", methods=["GET"])
 @blp.response(200, TicketSchema)
 def get_ticket(ticket_id: int):
-    return serialize.ticket_response(services.ticket_for(api_user(), ticket_id))
+    row = queries.ticket_row(api_user(), ticket_id)
+    if row is None:
+        raise NotFound("No such ticket")
+    return serialize.ticket_response(row)
 
 
 @blp.route("/tickets/<int:ticket_id>/history", methods=["GET"])

@@ -109,6 +109,46 @@ def ticket_page(actor: User, filters: TicketFilters, limit: int, cursor: str | N
     return keyset_page(stmt, Ticket.id, limit, cursor)
 
 
+def _json_columns() -> tuple:
+    """The columns of the API's ticket JSON: one row per ticket, no ORM objects."""
+    from aftercare.claims.models import Claim
+    from aftercare.firms.models import Firm
+
+    return (
+        *Ticket.__table__.c,
+        Firm.name.label("firm_name"),
+        Claim.id.label("claim_id"),
+        Claim.status.label("claim_status"),
+        Claim.eligible_total.label("claim_eligible_total"),
+        Claim.government_share.label("claim_government_share"),
+    )
+
+
+def _as_json_rows(stmt: Select) -> Select:
+    from aftercare.claims.models import Claim
+    from aftercare.firms.models import Firm
+
+    return (
+        stmt.with_only_columns(*_json_columns(), maintain_column_froms=False)
+        .select_from(Ticket)
+        .join(Firm, Firm.id == Ticket.firm_id)
+        .outerjoin(Claim, Claim.ticket_id == Ticket.id)
+    )
+
+
+def ticket_row_page(actor: User, filters: TicketFilters, limit: int, cursor: str | None) -> Page:
+    """`ticket_page` as plain rows for the list API (building ORM objects cost a third)."""
+    stmt = _as_json_rows(filtered(scoped_tickets(actor), filters))
+    return keyset_page(stmt, Ticket.id, limit, cursor, as_rows=True)
+
+
+def ticket_row(actor: User, ticket_id: int) -> Any:
+    """One ticket as a plain row if `actor` may see it, else None (existence not revealed)."""
+    return db.session.execute(
+        _as_json_rows(scoped_tickets(actor).where(Ticket.id == ticket_id))
+    ).first()
+
+
 def history_page(ticket_id: int, limit: int, cursor: str | None) -> Page:
     stmt = select(TicketHistory).where(TicketHistory.ticket_id == ticket_id)
     return keyset_page(stmt, TicketHistory.id, limit, cursor)

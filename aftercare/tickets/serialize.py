@@ -16,33 +16,24 @@ from aftercare.pagination import Page
 
 
 def _utc(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC; stored datetimes are naive UTC, so the offset is appended."""
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat()
+        return value.isoformat() + "+00:00"
+    return value.astimezone(UTC).isoformat()
 
 
 def _day(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def claim_summary(claim: Any) -> dict | None:
-    if claim is None:
-        return None
-    return {
-        "id": claim.id,
-        "status": claim.status,
-        "eligible_total": claim.eligible_total,
-        "government_share": claim.government_share,
-    }
-
-
 def ticket_json(t: Any) -> dict:
+    """The JSON of a ticket row of `queries.ticket_row_page` / `queries.ticket_row`."""
     return {
         "id": t.id,
         "firm_id": t.firm_id,
-        "firm_name": t.firm.name,
+        "firm_name": t.firm_name,
         "category": t.category,
         "support_type": t.support_type,
         "severity": t.severity,
@@ -63,7 +54,14 @@ def ticket_json(t: Any) -> dict:
         "resolution_due_at": _utc(t.resolution_due_at),
         "resolved_at": _utc(t.resolved_at),
         "rating": t.rating,
-        "claim": claim_summary(t.claim),
+        "claim": None
+        if t.claim_id is None
+        else {
+            "id": t.claim_id,
+            "status": t.claim_status,
+            "eligible_total": t.claim_eligible_total,
+            "government_share": t.claim_government_share,
+        },
     }
 
 
@@ -72,5 +70,5 @@ def ticket_page_response(page: Page) -> Response:
     return current_app.json.response({"items": items, "next_cursor": page.next_cursor})
 
 
-def ticket_response(ticket: Any) -> Response:
-    return current_app.json.response(ticket_json(ticket))
+def ticket_response(row: Any) -> Response:
+    return current_app.json.response(ticket_json(row))
