@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from aftercare.cache import cached_for
 from aftercare.domain.bulk import MAX_ID, MAX_SELECTION
 from aftercare.domain.eligibility import eligibility_findings
 from aftercare.domain.errors import Conflict, DomainError, ValidationFailed
@@ -86,9 +84,8 @@ def index():
         statuses=[s.value for s in Status],
         categories=CATEGORIES,
         severities=SEVERITIES,
-        bulk_form=_bulk_form(_listed_meister_choices(str(get_locale())))
-        if current_user.role == "manager"
-        else None,
+        # no Meister select here: with hundreds of Meisters it cost more than the tickets
+        bulk_form=_bulk_form([]) if current_user.role == "manager" else None,
         bulk_statuses=BULK_STATUSES,
     )
 
@@ -283,16 +280,6 @@ def _meister_choices() -> list[tuple[int, str]]:
     ]  # fmt: skip
 
 
-@cached_for()
-def _listed_meister_choices(locale: str) -> list[tuple[int, str]]:
-    """The list page's Meister select, seconds old at most, per language.
-
-    With hundreds of Meisters, counting loads and formatting every label would cost
-    the manager's busiest page more than the tickets; assignment re-checks the load.
-    """
-    return _meister_choices()
-
-
 def _bulk_form(choices: list[tuple[int, str]] | None = None) -> BulkActionForm:
     form = BulkActionForm()
     meisters = choices if choices is not None else _meister_choices()
@@ -335,7 +322,15 @@ def bulk_review():
         return redirect(url_for("tickets.index", **query_args()))
     _require_manager()
     form = _bulk_form()
-    return _bulk_page(form, _checked_bulk_request(form))
+    checked = _checked_bulk_request(form)
+    if checked is None and _meister_still_to_choose(form):
+        form.meister_id.errors = []  # asked for on this page, not a mistake
+    return _bulk_page(form, checked)
+
+
+def _meister_still_to_choose(form: BulkActionForm) -> bool:
+    """An assignment posted from the list page, whose form has no Meister select."""
+    return form.action.data == "assign" and "meister_id" not in request.form
 
 
 @bp.route("/tickets/bulk/apply", methods=["GET", "POST"])

@@ -165,6 +165,29 @@ def test_the_review_step_lists_the_tickets_and_changes_nothing(client, auth, peo
     assert all(not history(i, "triage_reject") for i in ids)
 
 
+def test_the_list_leaves_the_meister_choice_to_the_review_page(client, auth, make, people):
+    ids = file_tickets(people, 2)
+    auth.login(people.manager)
+    listed = client.get("/tickets").get_data(as_text=True)
+    meister_select = r'<select[^>]*name="meister_id"'
+    assert not re.search(meister_select, listed)  # hundreds of Meisters: not on the busiest page
+    assert "next page" in listed
+    response = review(client, ticket_ids=ids, action="assign")  # as the list page posts it
+    body = invalid_page(response)
+    raw = response.get_data(as_text=True)
+    assert re.search(meister_select, raw) and people.meister.name in body
+    assert "Choose an active Smart Meister." not in body  # asked for, not an error
+    assert re.search(
+        r'<input[^>]*checked[^>]*value="assign"|<input[^>]*value="assign"[^>]*checked', raw
+    )
+    assert statuses(ids) == ["submitted", "submitted"]
+    assert apply(client, ticket_ids=ids, action="assign").status_code == 200
+    assert "Choose an active Smart Meister." in text_of(
+        apply(client, ticket_ids=ids, action="assign")
+    )
+    assert statuses(ids) == ["submitted", "submitted"]
+
+
 def test_the_review_keeps_the_list_filters_for_the_way_back(client, auth, people):
     ids = file_tickets(people, 1)
     auth.login(people.manager)
@@ -395,7 +418,7 @@ def test_the_same_ticket_twice_counts_once(client, auth, people):
         ({"action": "reject", "reason": "   "}, "Give a reason for rejecting."),
         ({}, "Choose an action."),
         ({"action": "delete"}, "Choose an action."),
-        ({"action": "assign"}, "Choose an active Smart Meister."),
+        ({"action": "assign", "meister_id": ""}, "Choose an active Smart Meister."),
         ({"action": "assign", "meister_id": "999999"}, "Choose an active Smart Meister."),
         ({"action": "accept", "ticket_ids": ["abc"]}, "Ticket numbers must be positive"),
         ({"action": "accept", "ticket_ids": ["0"]}, "Ticket numbers must be positive"),
