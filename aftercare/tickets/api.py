@@ -136,7 +136,7 @@ def create_ticket(body: dict):
 @blp.response(200, TicketList)
 def list_tickets(query: dict):
     filters = queries.TicketFilters.from_args(query)
-    page = queries.ticket_row_page(api_user(), filters, query["limit"], query["cursor"])
+    page = queries.ticket_page(api_user(), filters, query["limit"], query["cursor"])
     return serialize.ticket_page_response(page)
 
 

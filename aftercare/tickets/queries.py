@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, Select, select, text
-from sqlalchemy.orm import joinedload
 
 from aftercare.auth.models import User
 from aftercare.domain.errors import Forbidden
@@ -103,14 +102,8 @@ def _text_search(stmt: Select, q: str) -> Select:
     return stmt
 
 
-def ticket_page(actor: User, filters: TicketFilters, limit: int, cursor: str | None) -> Page:
-    """One page of the actor's tickets; claims come in one extra query, not one per row."""
-    stmt = filtered(scoped_tickets(actor), filters).options(joinedload(Ticket.claim).lazyload("*"))
-    return keyset_page(stmt, Ticket.id, limit, cursor)
-
-
 def _json_columns() -> tuple:
-    """The columns of the API's ticket JSON: one row per ticket, no ORM objects."""
+    """A ticket's columns, its firm's name and its claim summary (the API's ticket JSON)."""
     from aftercare.claims.models import Claim
     from aftercare.firms.models import Firm
 
@@ -136,8 +129,11 @@ def _as_json_rows(stmt: Select) -> Select:
     )
 
 
-def ticket_row_page(actor: User, filters: TicketFilters, limit: int, cursor: str | None) -> Page:
-    """`ticket_page` as plain rows for the list API (building ORM objects cost a third)."""
+def ticket_page(actor: User, filters: TicketFilters, limit: int, cursor: str | None) -> Page:
+    """One page of the actor's tickets as plain rows with firm name and claim summary.
+
+    Rows, not ORM objects: building objects cost a third of a list request.
+    """
     stmt = _as_json_rows(filtered(scoped_tickets(actor), filters))
     return keyset_page(stmt, Ticket.id, limit, cursor, as_rows=True)
 

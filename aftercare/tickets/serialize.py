@@ -29,7 +29,7 @@ def _day(value: date | None) -> str | None:
 
 
 def ticket_json(t: Any) -> dict:
-    """The JSON of a ticket row of `queries.ticket_row_page` / `queries.ticket_row`."""
+    """The JSON of a ticket row of `queries.ticket_page` / `queries.ticket_row`."""
     return {
         "id": t.id,
         "firm_id": t.firm_id,
