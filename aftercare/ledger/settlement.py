@@ -9,9 +9,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, insert, literal, select, update
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    FromClause,
+    Insert,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from aftercare.audit.services import record_event
@@ -31,7 +49,7 @@ from aftercare.tickets.models import Ticket, TicketHistory
 from aftercare.timeutil import seoul_midnight_utc, seoul_today
 from aftercare.transactions import LEDGER_TABLES, begin_write, refresh_statistics
 
-CHUNK = 2000
+CHUNK = 5000
 
 
 def settle_for_date(
@@ -119,27 +137,67 @@ def _settle_queued(
         )
     )
     done = 0
+    after = 0  # every line up to here is settled or skipped: later chunks start past it
     while True:
         begin_write()
-        lines = db.session.execute(
-            select(PayoutLine.id, PayoutLine.claim_id)
-            .where(PayoutLine.batch_id == batch_id, PayoutLine.status == "queued")
+        queued = (
+            select(PayoutLine.id)
+            .where(
+                PayoutLine.batch_id == batch_id,
+                PayoutLine.status == "queued",
+                PayoutLine.id > after,
+            )
             .order_by(PayoutLine.id)
             .limit(CHUNK)
-        ).all()
-        if not lines:
+            .subquery()
+        )
+        last, count = db.session.execute(select(func.max(queued.c.id), func.count())).one()
+        if last is None:
             db.session.rollback()
             return
-        _settle_chunk(batch_id, lines, actor_id)
+        _settle_chunk(Chunk(batch_id, after, last), actor_id)
         db.session.commit()
-        done += len(lines)
+        after = last
+        done += count
         if progress:
             progress(done, total)
 
 
-def _settle_chunk(batch_id: int, lines: list, actor_id: int | None) -> None:
+@dataclass(frozen=True)
+class Chunk:
+    """The queued lines of a batch with `after` < id ≤ `last`, settled in one transaction."""
+
+    batch_id: int
+    after: int
+    last: int
+
+    def claim_ids(self) -> Select:
+        """The chunk's claim ids, as a subquery: each statement works on the whole set."""
+        return select(PayoutLine.claim_id).where(*self.lines())
+
+    def lines(self) -> tuple:
+        return (
+            PayoutLine.batch_id == self.batch_id,
+            PayoutLine.status == "queued",
+            PayoutLine.id > self.after,
+            PayoutLine.id <= self.last,
+        )
+
+    def approved(self) -> tuple:
+        """Approved claims of the chunk (valid until the claims are marked settled)."""
+        return (Claim.id.in_(self.claim_ids()), Claim.status == "approved")
+
+
+def _settle_chunk(chunk: Chunk, actor_id: int | None) -> None:
+    """Settle one chunk with a fixed number of set-based statements.
+
+    No statement carries a row per claim: rows are copied inside the database
+    (INSERT .. SELECT, UPDATE .. WHERE id IN (subquery)), so the cost per claim is
+    the database's own, not the driver's or the ORM's.
+    """
     now = utcnow()
-    claim_ids = [line.claim_id for line in lines]
+    # Lock the claims (in id order) and the lines: a concurrent void waits, and a
+    # concurrent run of the same batch finds these lines no longer queued.
     claims = db.session.execute(
         select(
             Claim.id,
@@ -148,42 +206,43 @@ def _settle_chunk(batch_id: int, lines: list, actor_id: int | None) -> None:
             Claim.firm_id,
             Claim.support_type,
             Claim.government_share,
-            Claim.ticket_id,
+            PayoutLine.id.label("line_id"),
         )
-        .where(Claim.id.in_(claim_ids))
-        .with_for_update()
+        .join(PayoutLine, PayoutLine.claim_id == Claim.id)
+        .where(*chunk.lines())
+        .order_by(Claim.id)
+        .with_for_update(of=[Claim, PayoutLine])
     ).all()
-    approved = {c.id: c for c in claims if c.status == "approved"}
-    settled_lines = [line.id for line in lines if line.claim_id in approved]
-    skipped_lines = [line.id for line in lines if line.claim_id not in approved]
-
-    usage_moves: dict[tuple[int, int, str], int] = defaultdict(int)
-    for claim in approved.values():
-        usage_moves[(claim.fiscal_year_id, claim.firm_id, claim.support_type)] += (
-            claim.government_share
-        )
-    # Lock order as in approval: firm usage rows (sorted), then the ledger accounts.
-    _move_usage(sorted(usage_moves.items()))
-    by_year: dict[int, list] = defaultdict(list)
-    for claim in approved.values():
-        by_year[claim.fiscal_year_id].append(claim)
-    for fiscal_year_id, year_claims in by_year.items():
-        _post_settlements(fiscal_year_id, year_claims, batch_id, actor_id, now)
-
+    approved = [c for c in claims if c.status == "approved"]
+    skipped_lines = sorted(c.line_id for c in claims if c.status != "approved")
     if approved:
+        # Lock order as in approval: firm usage rows (sorted), then the ledger accounts.
+        _move_usage(chunk, len({(c.fiscal_year_id, c.firm_id, c.support_type) for c in approved}))
+        by_year: dict[int, int] = defaultdict(int)
+        for claim in approved:
+            by_year[claim.fiscal_year_id] += claim.government_share
+        for fiscal_year_id, total in sorted(by_year.items()):
+            _move_balances(fiscal_year_id, total)
+        _post_settlements(chunk, actor_id, now)
+        _close_tickets(chunk, actor_id, now)
         db.session.execute(
             update(Claim)
-            .where(Claim.id.in_(list(approved)), Claim.status == "approved")
-            .values(status="settled", settled_at=now, batch_id=batch_id)
+            .where(*chunk.approved())
+            .values(status="settled", settled_at=now, batch_id=chunk.batch_id)
             .execution_options(synchronize_session=False)
         )
-        _close_tickets([c.ticket_id for c in approved.values()], actor_id, now)
-    _mark_lines(settled_lines, "settled")
-    _mark_lines(skipped_lines, "skipped")
-    amount = sum(c.government_share for c in approved.values())
+    if skipped_lines:
+        _mark_lines(skipped_lines, "skipped")
+    db.session.execute(
+        update(PayoutLine)
+        .where(*chunk.lines())
+        .values(status="settled")
+        .execution_options(synchronize_session=False)
+    )
+    amount = sum(c.government_share for c in approved)
     db.session.execute(
         update(PayoutBatch)
-        .where(PayoutBatch.id == batch_id)
+        .where(PayoutBatch.id == chunk.batch_id)
         .values(
             claims_settled=PayoutBatch.claims_settled + len(approved),
             amount=PayoutBatch.amount + amount,
@@ -194,40 +253,56 @@ def _settle_chunk(batch_id: int, lines: list, actor_id: int | None) -> None:
         actor_id,
         "ledger.settle",
         "payout_batch",
-        batch_id,
-        after={"claims": sorted(approved), "amount": amount, "skipped_lines": skipped_lines},
+        chunk.batch_id,
+        after={
+            "claims": [c.id for c in approved],
+            "amount": amount,
+            "skipped_lines": skipped_lines,
+        },
     )
 
 
-def _move_usage(moves: list[tuple[tuple[int, int, str], int]]) -> None:
-    """Reserved → paid for each firm and support type, in one executemany (in order)."""
-    if not moves:
-        return
-    usage = FirmUsage.__table__
-    stmt = (
-        usage.update()
+def _move_usage(chunk: Chunk, rows: int) -> None:
+    """Reserved → paid for each firm and support type of the chunk, in one UPDATE.
+
+    PostgreSQL locks the usage rows first, sorted, as approval and earlier
+    settlements do; UPDATE .. FROM alone would lock them in the order of its plan.
+    """
+    moves = (
+        select(
+            Claim.fiscal_year_id,
+            Claim.firm_id,
+            Claim.support_type,
+            func.sum(Claim.government_share).label("amount"),
+        )
+        .where(*chunk.approved())
+        .group_by(Claim.fiscal_year_id, Claim.firm_id, Claim.support_type)
+        .subquery()
+    )
+    keys = tuple_(FirmUsage.fiscal_year_id, FirmUsage.firm_id, FirmUsage.support_type)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            select(FirmUsage.id)
+            .where(keys.in_(select(moves.c.fiscal_year_id, moves.c.firm_id, moves.c.support_type)))
+            .order_by(FirmUsage.fiscal_year_id, FirmUsage.firm_id, FirmUsage.support_type)
+            .with_for_update()
+        ).all()
+    moved = db.session.execute(
+        update(FirmUsage)
         .where(
-            usage.c.fiscal_year_id == bindparam("fy"),
-            usage.c.firm_id == bindparam("firm"),
-            usage.c.support_type == bindparam("kind"),
+            FirmUsage.fiscal_year_id == moves.c.fiscal_year_id,
+            FirmUsage.firm_id == moves.c.firm_id,
+            FirmUsage.support_type == moves.c.support_type,
         )
-        .values(
-            reserved=usage.c.reserved - bindparam("amount"), paid=usage.c.paid + bindparam("amount")
-        )
-    )
-    db.session.connection().execute(
-        stmt,
-        [
-            {"fy": fy, "firm": firm, "kind": kind, "amount": amount}
-            for (fy, firm, kind), amount in moves
-        ],
-    )
+        .values(reserved=FirmUsage.reserved - moves.c.amount, paid=FirmUsage.paid + moves.c.amount)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != rows:
+        raise Conflict("a firm's usage row is missing", reason="ledger_breach")
 
 
-def _post_settlements(
-    fiscal_year_id: int, claims: list, batch_id: int, actor_id: int | None, now
-) -> None:
-    """One `settle` transaction per claim, posted in bulk; balances moved once per chunk."""
+def _move_balances(fiscal_year_id: int, total: int) -> None:
+    """pool_reserved → paid_out for the chunk's claims of one fiscal year."""
     accounts = dict(
         db.session.execute(
             select(LedgerAccount.name, LedgerAccount.id).where(
@@ -235,7 +310,6 @@ def _post_settlements(
             )
         ).all()
     )
-    total = sum(c.government_share for c in claims)
     moved = db.session.execute(
         update(LedgerAccount)
         .where(LedgerAccount.id == accounts["pool_reserved"], LedgerAccount.balance >= total)
@@ -250,85 +324,130 @@ def _post_settlements(
         .values(balance=LedgerAccount.balance + total)
         .execution_options(synchronize_session=False)
     )
-    rows = db.session.execute(
-        insert(LedgerTransaction).returning(LedgerTransaction.id, LedgerTransaction.claim_id),
+
+
+def _post_settlements(chunk: Chunk, actor_id: int | None, now: datetime) -> None:
+    """One `settle` transaction per approved claim of the chunk, with its two postings.
+
+    The postings are built from the transactions just inserted, never by searching
+    the ledger: PostgreSQL takes them from the INSERT's RETURNING inside the same
+    statement; SQLite, the only writer while it holds the lock, from the ids above
+    the largest one before the insert.
+    """
+    txn = LedgerTransaction.__table__
+    add_transactions = insert(txn).from_select(
         [
-            {
-                "fiscal_year_id": fiscal_year_id,
-                "type": "settle",
-                "idempotency_key": f"settle:claim:{c.id}",
-                "amount": c.government_share,
-                "claim_id": c.id,
-                "firm_id": c.firm_id,
-                "support_type": c.support_type,
-                "batch_id": batch_id,
-                "reason": "",
-                "actor_id": actor_id,
-                "created_at": now,
-            }
-            for c in claims
+            "fiscal_year_id",
+            "type",
+            "idempotency_key",
+            "amount",
+            "claim_id",
+            "firm_id",
+            "support_type",
+            "batch_id",
+            "reason",
+            "actor_id",
+            "created_at",
         ],
-    ).all()
-    share = {c.id: c.government_share for c in claims}
-    postings = []
-    for txn_id, claim_id in rows:
-        postings.append(
-            {
-                "transaction_id": txn_id,
-                "account_id": accounts["pool_reserved"],
-                "amount": -share[claim_id],
-            }
+        select(
+            Claim.fiscal_year_id,
+            literal("settle"),
+            literal("settle:claim:") + cast(Claim.id, String),
+            Claim.government_share,
+            Claim.id,
+            Claim.firm_id,
+            Claim.support_type,
+            literal(chunk.batch_id),
+            literal(""),
+            literal(actor_id, Integer),
+            literal(now, DateTime),
         )
-        postings.append(
-            {
-                "transaction_id": txn_id,
-                "account_id": accounts["paid_out"],
-                "amount": share[claim_id],
-            }
-        )
-    db.session.execute(insert(Posting), postings)
+        .where(*chunk.approved())
+        .order_by(Claim.id),
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        added = add_transactions.returning(txn.c.id, txn.c.fiscal_year_id, txn.c.amount).cte()
+        db.session.execute(_postings_of(added))
+        return
+    before = db.session.scalar(select(func.coalesce(func.max(txn.c.id), 0)))
+    db.session.execute(add_transactions)
+    added = (
+        select(txn.c.id, txn.c.fiscal_year_id, txn.c.amount)
+        .where(txn.c.id > before, txn.c.type == "settle")
+        .subquery()
+    )
+    db.session.execute(_postings_of(added))
 
 
-def _close_tickets(ticket_ids: list[int], actor_id: int | None, now) -> None:
-    confirmed = list(
-        db.session.scalars(
-            select(Ticket.id).where(Ticket.id.in_(ticket_ids), Ticket.status == "confirmed")
+def _postings_of(added: FromClause) -> Insert:
+    """pool_reserved −X, paid_out +X for each transaction of `added` (id, year, amount)."""
+    account = LedgerAccount.__table__
+    paid = account.c.name == "paid_out"
+    return insert(Posting.__table__).from_select(
+        ["transaction_id", "account_id", "amount"],
+        select(
+            added.c.id,
+            account.c.id,
+            case((paid, added.c.amount), else_=-added.c.amount),
+        )
+        .join(
+            account,
+            and_(
+                account.c.fiscal_year_id == added.c.fiscal_year_id,
+                account.c.name.in_(("pool_reserved", "paid_out")),
+            ),
+        )
+        .order_by(added.c.id, paid),
+    )
+
+
+def _close_tickets(chunk: Chunk, actor_id: int | None, now: datetime) -> None:
+    """Confirmed tickets of the chunk's approved claims → closed, with their history rows."""
+    confirmed = (
+        Ticket.id.in_(select(Claim.ticket_id).where(*chunk.approved())),
+        Ticket.status == "confirmed",
+    )
+    db.session.execute(
+        insert(TicketHistory.__table__).from_select(
+            [
+                "ticket_id",
+                "actor_id",
+                "action",
+                "from_status",
+                "to_status",
+                "reason",
+                "details",
+                "created_at",
+            ],
+            select(
+                Ticket.id,
+                literal(actor_id, Integer),
+                literal("close"),
+                literal("confirmed"),
+                literal("closed"),
+                literal(""),
+                literal({"claim": "settled"}, JSON),
+                literal(now, DateTime),
+            )
+            .where(*confirmed)
+            .order_by(Ticket.id),
         )
     )
-    if not confirmed:
-        return
     db.session.execute(
         update(Ticket)
-        .where(Ticket.id.in_(confirmed))
+        .where(*confirmed)
         .values(status="closed", closed_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        insert(TicketHistory),
-        [
-            {
-                "ticket_id": tid,
-                "actor_id": actor_id,
-                "action": "close",
-                "from_status": "confirmed",
-                "to_status": "closed",
-                "reason": "",
-                "details": {"claim": "settled"},
-                "created_at": now,
-            }
-            for tid in confirmed
-        ],
     )
 
 
 def _mark_lines(line_ids: list[int], status: str) -> None:
-    if line_ids:
-        db.session.execute(
-            update(PayoutLine)
-            .where(PayoutLine.id.in_(line_ids))
-            .values(status=status)
-            .execution_options(synchronize_session=False)
-        )
+    db.session.execute(
+        update(PayoutLine)
+        .where(PayoutLine.id.in_(line_ids), PayoutLine.status == "queued")
+        .values(status=status)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def batch_lines(batch_id: int):
