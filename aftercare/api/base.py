@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import flask_smorest
 from flask import abort, current_app, g, request
 from flask_smorest import Api
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from aftercare.api.schemas import ErrorSchema
 from aftercare.auth.models import ApiToken, User
@@ -64,12 +64,16 @@ def api_guard() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         abort(401, description="Bearer token required")
-    row = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == ApiToken.hash_token(token.strip()))
-    )
+    row = db.session.scalar(_token_by_hash(), {"token_hash": ApiToken.hash_token(token.strip())})
     if row is None or not row.is_usable(utcnow()):
         abort(401, description="Token is invalid, expired or revoked")
     g.api_user = row.user
+
+
+@functools.cache
+def _token_by_hash() -> Select:
+    """Built once: every API request runs it (a rebuilt statement is rehashed each time)."""
+    return select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
 
 
 def _require_json_body() -> None:
