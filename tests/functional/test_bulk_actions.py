@@ -175,7 +175,8 @@ def test_the_list_leaves_the_meister_choice_to_the_review_page(client, auth, mak
     response = review(client, ticket_ids=ids, action="assign")  # as the list page posts it
     body = invalid_page(response)
     raw = response.get_data(as_text=True)
-    assert re.search(meister_select, raw) and people.meister.name in body
+    assert re.search(meister_select, raw)
+    assert people.meister.name in body
     assert "Choose an active Smart Meister." not in body  # asked for, not an error
     assert re.search(
         r'<input[^>]*checked[^>]*value="assign"|<input[^>]*value="assign"[^>]*checked', raw
