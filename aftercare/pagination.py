@@ -62,10 +62,11 @@ def keyset_page(
         stmt = stmt.where(id_column < after)
     stmt = stmt.order_by(id_column.desc()).limit(limit + 1)
     rows = db.session.execute(stmt).all() if as_rows else db.session.scalars(stmt).unique().all()
-    has_more = len(rows) > limit
+    return page_of(rows, limit)
+
+
+def page_of(rows: list[Any], limit: int) -> Page:
+    """The page of up to `limit + 1` rows fetched newest first (the extra row: more exist)."""
     items = list(rows[:limit])
-    return Page(items, encode_cursor(_row_id(items[-1])) if has_more and items else None)
-
-
-def _row_id(row: Any) -> int:
-    return row.id
+    more = len(rows) > limit and items
+    return Page(items, encode_cursor(items[-1].id) if more else None)

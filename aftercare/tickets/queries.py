@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, select, text
+from sqlalchemy import Integer, Select, bindparam, select, text
 
 from aftercare.auth.models import User
 from aftercare.domain.errors import Forbidden
 from aftercare.extensions import db
-from aftercare.pagination import MAX_ID, Page, keyset_page
+from aftercare.pagination import MAX_ID, Page, decode_cursor, keyset_page, page_of
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
 
 
@@ -48,37 +48,82 @@ class TicketFilters:
         )
 
 
+TICKET = Ticket.__table__  # Core columns: statements of plain rows skip the ORM layer
+SCOPES = {"firm": TICKET.c.firm_id, "meister": TICKET.c.meister_id}
+
+
 def scoped_tickets(actor: User, stmt: Select | None = None) -> Select:
     """Every ticket `actor` may see: their firm's, their assignments, or all.
 
     `stmt` (default: the Ticket entity) is the select over the ticket table to narrow.
     """
     stmt = select(Ticket) if stmt is None else stmt
+    scope, value = _scope(actor)
+    return stmt if scope is None else stmt.where(SCOPES[scope] == value)
+
+
+def _scope(actor: User) -> tuple[str | None, int | None]:
+    """(column name narrowing the actor's tickets, its value); (None, None) for all."""
     if actor.role == "firm":
-        return stmt.where(Ticket.firm_id == actor.firm_id)
+        return "firm", actor.firm_id
     if actor.role == "meister":
-        return stmt.where(Ticket.meister_id == actor.id)
+        return "meister", actor.id
     if actor.role in ("manager", "auditor"):
-        return stmt
+        return None, None
     raise Forbidden("Administrators do not see tickets")
 
 
 def filtered(stmt: Select, filters: TicketFilters) -> Select:
-    if filters.status:
-        stmt = stmt.where(Ticket.status == filters.status)
-    if filters.category:
-        stmt = stmt.where(Ticket.category == filters.category)
-    if filters.severity:
-        stmt = stmt.where(Ticket.severity == filters.severity)
-    if filters.firm_id:
-        stmt = stmt.where(Ticket.firm_id == filters.firm_id)
-    if filters.meister_id:
-        stmt = stmt.where(Ticket.meister_id == filters.meister_id)
-    if filters.sla_breached is not None:
-        stmt = stmt.where(Ticket.sla_breached.is_(filters.sla_breached))
+    shape, values = filter_shape(filters, db.session.get_bind().dialect.name)
+    return stmt.where(*conditions(shape)).params(values)
+
+
+# Filters compared for equality, in a fixed order: the order of the statement's WHERE.
+EQUALS = ("status", "category", "severity", "firm_id", "meister_id", "sla_breached")
+
+
+def filter_shape(filters: TicketFilters, dialect: str) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The filters as a shape (which conditions apply) and the values bound to them.
+
+    Statements are cached by shape, so a list request only binds values: building
+    and hashing the statement anew cost as much as running it.
+    """
+    shape: list[str] = []
+    values: dict[str, Any] = {}
+    for name in EQUALS:
+        value = getattr(filters, name)
+        if value or (name == "sla_breached" and value is not None):
+            shape.append(name)
+            values[f"f_{name}"] = value
     if filters.q:
-        stmt = _text_search(stmt, filters.q)
-    return stmt
+        words = filters.q.lower().split()[:5]
+        if dialect == "sqlite":
+            # SQLite answers words of 3+ characters from the FTS5 trigram index; shorter
+            # words are checked with LIKE on the rows the index already narrowed.
+            indexed = [w for w in words if len(w) >= 3]
+            if indexed:
+                shape.append("fts")
+                values["f_fts"] = " AND ".join('"' + w.replace('"', '""') + '"' for w in indexed)
+            words = [w for w in words if len(w) < 3]
+        # PostgreSQL's trigram GIN index serves the LIKE.
+        for n, word in enumerate(words):
+            shape.append(f"like{n}")
+            values[f"f_like{n}"] = _like(word)
+    return tuple(shape), values
+
+
+def conditions(shape: tuple[str, ...]) -> list[Any]:
+    """The WHERE conditions of a filter shape, with bound parameters named f_<name>."""
+    clauses = []
+    for name in shape:
+        if name == "fts":
+            fts = text("SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH :f_fts")
+            clauses.append(TICKET.c.id.in_(fts.columns(rowid=Integer)))
+        elif name.startswith("like"):
+            clauses.append(TICKET.c.search_text.like(bindparam(f"f_{name}"), escape="\\"))
+        else:
+            clauses.append(TICKET.c[name] == bindparam(f"f_{name}"))
+    return clauses
 
 
 def _like(word: str) -> str:
@@ -86,48 +131,65 @@ def _like(word: str) -> str:
     return f"%{escaped}%"
 
 
-def _text_search(stmt: Select, q: str) -> Select:
-    """Every word must appear in the ticket's text (case-insensitive substring).
-
-    SQLite answers words of 3+ characters from the FTS5 trigram index; PostgreSQL's
-    trigram GIN index serves the LIKE. Shorter words are checked with LIKE on the rows
-    the index already narrowed.
-    """
-    words = q.lower().split()[:5]
-    if db.session.get_bind().dialect.name == "sqlite":
-        indexed = [w for w in words if len(w) >= 3]
-        if indexed:
-            match = " AND ".join('"' + w.replace('"', '""') + '"' for w in indexed)
-            fts = text("SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH :match")
-            stmt = stmt.where(Ticket.id.in_(fts.bindparams(match=match).columns(rowid=Integer)))
-        words = [w for w in words if len(w) < 3]
-    for word in words:
-        stmt = stmt.where(Ticket.search_text.like(_like(word), escape="\\"))
-    return stmt
+# What the ticket JSON (and the list page) shows: the firm's name and the claim summary
+# come along; long texts nobody lists (search text, resolution notes) stay behind.
+JSON_COLUMNS = (
+    "id",
+    "firm_id",
+    "category",
+    "support_type",
+    "severity",
+    "title",
+    "description",
+    "system",
+    "tags",
+    "status",
+    "meister_id",
+    "asset_id",
+    "sla_breached",
+    "project_overdue",
+    "project_deadline",
+    "deadline_extended",
+    "created_at",
+    "updated_at",
+    "triage_due_at",
+    "resolution_due_at",
+    "resolved_at",
+    "rating",
+)
 
 
 @functools.cache
 def _json_rows() -> Select:
-    """A ticket's columns, its firm's name and its claim summary (the API's ticket JSON).
-
-    Built once: coercing thirty columns per request cost more than running the query.
-    """
+    """The ticket columns of the JSON, its firm's name and its claim summary (Core only)."""
     from aftercare.claims.models import Claim
     from aftercare.firms.models import Firm
 
-    return (
-        select(
-            *Ticket.__table__.c,
-            Firm.name.label("firm_name"),
-            Claim.id.label("claim_id"),
-            Claim.status.label("claim_status"),
-            Claim.eligible_total.label("claim_eligible_total"),
-            Claim.government_share.label("claim_government_share"),
+    ticket, firm, claim = TICKET, Firm.__table__, Claim.__table__
+    return select(
+        *(ticket.c[name] for name in JSON_COLUMNS),
+        firm.c.name.label("firm_name"),
+        claim.c.id.label("claim_id"),
+        claim.c.status.label("claim_status"),
+        claim.c.eligible_total.label("claim_eligible_total"),
+        claim.c.government_share.label("claim_government_share"),
+    ).select_from(
+        ticket.join(firm, firm.c.id == ticket.c.firm_id).outerjoin(
+            claim, claim.c.ticket_id == ticket.c.id
         )
-        .select_from(Ticket)
-        .join(Firm, Firm.id == Ticket.firm_id)
-        .outerjoin(Claim, Claim.ticket_id == Ticket.id)
     )
+
+
+@functools.lru_cache(maxsize=512)
+def _page_statement(scope: str | None, shape: tuple[str, ...], after: bool, limit: int) -> Select:
+    """One list statement per (scope, filter shape, cursor or not, limit), built once."""
+    stmt = _json_rows()
+    if scope is not None:
+        stmt = stmt.where(SCOPES[scope] == bindparam("scope"))
+    stmt = stmt.where(*conditions(shape))
+    if after:
+        stmt = stmt.where(TICKET.c.id < bindparam("after"))
+    return stmt.order_by(TICKET.c.id.desc()).limit(limit + 1)
 
 
 def ticket_page(actor: User, filters: TicketFilters, limit: int, cursor: str | None) -> Page:
@@ -135,14 +197,25 @@ def ticket_page(actor: User, filters: TicketFilters, limit: int, cursor: str | N
 
     Rows, not ORM objects: building objects cost a third of a list request.
     """
-    stmt = filtered(scoped_tickets(actor, _json_rows()), filters)
-    return keyset_page(stmt, Ticket.id, limit, cursor, as_rows=True)
+    scope, scope_value = _scope(actor)
+    shape, values = filter_shape(filters, db.session.get_bind().dialect.name)
+    after = decode_cursor(cursor)
+    stmt = _page_statement(scope, shape, after is not None, limit)
+    rows = db.session.execute(stmt, {"scope": scope_value, "after": after, **values}).all()
+    return page_of(rows, limit)
+
+
+@functools.lru_cache(maxsize=8)
+def _row_statement(scope: str | None) -> Select:
+    stmt = _json_rows().where(TICKET.c.id == bindparam("ticket_id"))
+    return stmt if scope is None else stmt.where(SCOPES[scope] == bindparam("scope"))
 
 
 def ticket_row(actor: User, ticket_id: int) -> Any:
     """One ticket as a plain row if `actor` may see it, else None (existence not revealed)."""
+    scope, scope_value = _scope(actor)
     return db.session.execute(
-        scoped_tickets(actor, _json_rows()).where(Ticket.id == ticket_id)
+        _row_statement(scope), {"ticket_id": ticket_id, "scope": scope_value}
     ).first()
 
 

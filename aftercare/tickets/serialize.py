@@ -28,41 +28,29 @@ def _day(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def ticket_json(t: Any) -> dict:
-    """The JSON of a ticket row of `queries.ticket_page` / `queries.ticket_row`."""
-    return {
-        "id": t.id,
-        "firm_id": t.firm_id,
-        "firm_name": t.firm_name,
-        "category": t.category,
-        "support_type": t.support_type,
-        "severity": t.severity,
-        "title": t.title,
-        "description": t.description,
-        "system": t.system,
-        "tags": list(t.tags),
-        "status": t.status,
-        "meister_id": t.meister_id,
-        "asset_id": t.asset_id,
-        "sla_breached": t.sla_breached,
-        "project_overdue": t.project_overdue,
-        "project_deadline": _day(t.project_deadline),
-        "deadline_extended": t.deadline_extended,
-        "created_at": _utc(t.created_at),
-        "updated_at": _utc(t.updated_at),
-        "triage_due_at": _utc(t.triage_due_at),
-        "resolution_due_at": _utc(t.resolution_due_at),
-        "resolved_at": _utc(t.resolved_at),
-        "rating": t.rating,
-        "claim": None
-        if t.claim_id is None
-        else {
-            "id": t.claim_id,
-            "status": t.claim_status,
-            "eligible_total": t.claim_eligible_total,
-            "government_share": t.claim_government_share,
-        },
-    }
+UTC_TIMES = ("created_at", "updated_at", "triage_due_at", "resolution_due_at", "resolved_at")
+CLAIM_FIELDS = (
+    ("claim_id", "id"),
+    ("claim_status", "status"),
+    ("claim_eligible_total", "eligible_total"),
+    ("claim_government_share", "government_share"),
+)
+
+
+def ticket_json(row: Any) -> dict:
+    """The JSON of a ticket row of `queries.ticket_page` / `queries.ticket_row`.
+
+    Built from the row's own column names (zip), not attribute by attribute: a
+    named lookup on a row costs as much as the rest of the conversion.
+    """
+    data = dict(zip(row._fields, row, strict=True))
+    for name in UTC_TIMES:
+        data[name] = _utc(data[name])
+    data["project_deadline"] = _day(data["project_deadline"])
+    data["tags"] = list(data["tags"])
+    claim = {key: data.pop(column) for column, key in CLAIM_FIELDS}
+    data["claim"] = claim if claim["id"] is not None else None
+    return data
 
 
 def ticket_page_response(page: Page) -> Response:
