@@ -64,16 +64,30 @@ def api_guard() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         abort(401, description="Bearer token required")
-    row = db.session.scalar(_token_by_hash(), {"token_hash": ApiToken.hash_token(token.strip())})
-    if row is None or not row.is_usable(utcnow()):
+    user = db.session.scalar(
+        _user_of_token(), {"token_hash": ApiToken.hash_token(token.strip()), "now": utcnow()}
+    )
+    if user is None:
         abort(401, description="Token is invalid, expired or revoked")
-    g.api_user = row.user
+    g.api_user = user
 
 
 @functools.cache
-def _token_by_hash() -> Select:
-    """Built once: every API request runs it (a rebuilt statement is rehashed each time)."""
-    return select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
+def _user_of_token() -> Select:
+    """The active user of a token that is neither expired nor revoked.
+
+    Built once: every API request runs it (a rebuilt statement is rehashed each time).
+    """
+    return (
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == bindparam("token_hash"),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > bindparam("now"),
+            User.active.is_(True),
+        )
+    )
 
 
 def _require_json_body() -> None:

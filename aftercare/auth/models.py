@@ -66,6 +66,3 @@ class ApiToken(db.Model):
     @staticmethod
     def hash_token(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
-
-    def is_usable(self, now: datetime) -> bool:
-        return self.revoked_at is None and self.expires_at > now and self.user.active
