@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.routing import IntegerConverter
 
+from aftercare.json_provider import OrjsonProvider
 from config import Config, ProductionConfig, config_for
 
 MAX_ID = 2**31 - 1  # the largest id a database column holds; larger ids are simply not found
@@ -48,6 +49,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
+    app.json = OrjsonProvider(app)
     _load_config(app, config)
     app.url_map.converters["int"] = IdConverter
     register_extensions(app)
