@@ -7,12 +7,13 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from aftercare.domain.registration import format_registration_number
+from aftercare.domain.text import N_
 from aftercare.domain.vocab import REGION_NAMES_KO
+from aftercare.i18n import install_template_gettext, language, translations
 from aftercare.labels import (
     ACTION_LABELS,
     CATEGORY_LABELS,
@@ -46,7 +47,7 @@ def isodate(value: date | None) -> str:
 
 
 def region_label(code: str) -> str:
-    if str(get_locale()) == "ko":
+    if language() == "ko":
         return REGION_NAMES_KO.get(code, code)
     return code.capitalize()
 
@@ -85,7 +86,7 @@ class LocalizedLabels(Mapping[str, str]):
         self._by_locale: dict[str, dict[str, str]] = {}
 
     def _table(self) -> dict[str, str]:
-        locale = str(get_locale())
+        locale = language()
         table = self._by_locale.get(locale)
         if table is None:
             table = {key: str(label) for key, label in self._labels.items()}
@@ -102,31 +103,63 @@ class LocalizedLabels(Mapping[str, str]):
         return len(self._labels)
 
 
-# Navigation by role; entries whose endpoint is not registered are skipped.
-NAV: dict[str, list[tuple[str, Any]]] = {
+class Badge:
+    """A value as a coloured Bootstrap badge with its label, built once per language."""
+
+    def __init__(self, labels: LocalizedLabels, colours: Mapping[str, str]) -> None:
+        self._labels = labels
+        self._colours = colours
+        self._html: dict[tuple[str, str], Markup] = {}
+
+    def __call__(self, value: str) -> Markup:
+        key = (language(), value)
+        html = self._html.get(key)
+        if html is None:
+            html = self._html[key] = Markup('<span class="badge text-bg-{}">{}</span>').format(
+                self._colours.get(value, "secondary"), self._labels.get(value, value)
+            )
+        return html
+
+
+STATUS_COLOURS = {
+    "submitted": "secondary",
+    "triaged": "info",
+    "assigned": "primary",
+    "in_progress": "primary",
+    "resolved": "warning",
+    "confirmed": "success",
+    "closed": "dark",
+    "rejected": "danger",
+    "cancelled": "light",
+}
+SEVERITY_COLOURS = {"critical": "danger", "high": "warning", "normal": "secondary", "low": "light"}
+
+
+# Navigation by role (msgids, translated per request); unregistered endpoints are skipped.
+NAV: dict[str, list[tuple[str, str]]] = {
     "firm": [
-        ("tickets.index", _l("Tickets")),
-        ("claims.index", _l("Claims")),
-        ("assets.index", _l("Assets")),
+        ("tickets.index", N_("Tickets")),
+        ("claims.index", N_("Claims")),
+        ("assets.index", N_("Assets")),
     ],
-    "meister": [("tickets.index", _l("My queue"))],
+    "meister": [("tickets.index", N_("My queue"))],
     "manager": [
-        ("tickets.index", _l("Tickets")),
-        ("claims.index", _l("Claims")),
-        ("firms.index", _l("Firms")),
-        ("assets.index", _l("Assets")),
-        ("meisters.index", _l("Meisters")),
-        ("ledger.pool", _l("Ledger")),
-        ("jobs.index", _l("Jobs")),
+        ("tickets.index", N_("Tickets")),
+        ("claims.index", N_("Claims")),
+        ("firms.index", N_("Firms")),
+        ("assets.index", N_("Assets")),
+        ("meisters.index", N_("Meisters")),
+        ("ledger.pool", N_("Ledger")),
+        ("jobs.index", N_("Jobs")),
     ],
     "auditor": [
-        ("tickets.index", _l("Tickets")),
-        ("claims.index", _l("Claims")),
-        ("assets.index", _l("Assets")),
-        ("ledger.pool", _l("Ledger")),
-        ("audit.index", _l("Audit log")),
+        ("tickets.index", N_("Tickets")),
+        ("claims.index", N_("Claims")),
+        ("assets.index", N_("Assets")),
+        ("ledger.pool", N_("Ledger")),
+        ("audit.index", N_("Audit log")),
     ],
-    "admin": [("admin.users", _l("Users"))],
+    "admin": [("admin.users", N_("Users"))],
 }
 
 
@@ -134,8 +167,9 @@ def nav_items() -> dict[str, Any]:
     if not current_user or not current_user.is_authenticated:
         return {"nav_items": []}
     registered = current_app.view_functions
+    catalogue = translations()
     items = [
-        {"endpoint": endpoint, "label": label}
+        {"endpoint": endpoint, "label": catalogue.ugettext(label)}
         for endpoint, label in NAV.get(current_user.role, [])
         if endpoint in registered
     ]
@@ -163,9 +197,13 @@ def init_templating(app: Flask) -> None:
         "LIMITED_BY_LABELS": LIMITED_BY_LABELS,
         "SUPPORT_TYPE_LABELS": SUPPORT_TYPE_LABELS,
     }
-    app.jinja_env.globals.update({name: LocalizedLabels(table) for name, table in labels.items()})
+    localized = {name: LocalizedLabels(table) for name, table in labels.items()}
+    app.jinja_env.globals.update(localized)
     app.jinja_env.globals.update(
         url_with=url_with,
         query_args=query_args,
-        current_locale=lambda: str(get_locale()),
+        current_locale=language,
+        status_badge=Badge(localized["STATUS_LABELS"], STATUS_COLOURS),
+        severity_badge=Badge(localized["SEVERITY_LABELS"], SEVERITY_COLOURS),
     )
+    install_template_gettext(app)
