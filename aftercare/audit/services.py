@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import select, text
+from sqlalchemy import Select, insert, select, text
 
 from aftercare.audit.models import AuditEvent
 from aftercare.db import utcnow
@@ -38,14 +39,17 @@ def record_event(
     object_id: int | None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event to the chain inside the caller's transaction (the caller commits)."""
+) -> int:
+    """Append one event to the chain inside the caller's transaction; return its id.
+
+    The chain is serialised: PostgreSQL by an advisory lock held to commit (so call
+    this late in a transaction), SQLite by its single writer.
+    """
     session = db.session
+    session.flush()  # the caller's changes go out before the chain is locked, not under it
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_CHAIN_LOCK})
-    last = session.execute(
-        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
+    last = session.execute(_last_link()).first()
     event = AuditEvent(
         id=(last.id + 1) if last else 1,
         created_at=utcnow(),
@@ -57,12 +61,19 @@ def record_event(
         after=json.dumps(after or {}, sort_keys=True, ensure_ascii=False, default=str),
         request_id=g.get("request_id", "") if has_request_context() else "",
         prev_hash=last.hash if last else GENESIS,
-        hash="",
     )
     event.hash = link_hash(event.prev_hash, _payload(event))
-    session.add(event)
-    session.flush()
-    return event
+    # A Core insert of the values: the event is never read back as an object here.
+    session.execute(
+        insert(AuditEvent.__table__),
+        {column.key: getattr(event, column.key) for column in AuditEvent.__table__.columns},
+    )
+    return event.id
+
+
+@functools.cache
+def _last_link() -> Select:
+    return select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 
 
 def verify_chain(batch: int = 5000) -> tuple[int, tuple[int, str] | None]:

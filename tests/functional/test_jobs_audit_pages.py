@@ -166,10 +166,10 @@ def _events(actor_id: int) -> dict[str, int]:
     ids = {
         "claim_approve": record_event(
             actor_id, "claim.approve", "claim", 7, before={"status": "pending"}
-        ).id,
-        "claim_void": record_event(actor_id, "claim.void", "claim", 8).id,
-        "claimant": record_event(None, "claimant.odd", "claim", 7).id,
-        "ticket": record_event(None, "ticket.triage", "ticket", 7, after={"x": 1}).id,
+        ),
+        "claim_void": record_event(actor_id, "claim.void", "claim", 8),
+        "claimant": record_event(None, "claimant.odd", "claim", 7),
+        "ticket": record_event(None, "ticket.triage", "ticket", 7, after={"x": 1}),
     }
     db.session.commit()
     return ids
