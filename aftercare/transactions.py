@@ -55,6 +55,24 @@ def begin_write() -> None:
     session.connection(execution_options={"sqlite_immediate": True})
 
 
+def commit_keeping(*objects: Any) -> None:
+    """Commit, keeping `objects` loaded; everything else expires as after any commit.
+
+    For services that answer with the object they just changed: its state is
+    what they wrote, and reloading it would cost a round trip per request.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+    keep = {id(obj) for obj in objects}
+    for obj in list(session.identity_map.values()):
+        if id(obj) not in keep:
+            session.expire(obj)
+
+
 # The tables settlement and reconciliation read in bulk.
 LEDGER_TABLES = ("claim", "ledger_transaction", "ledger_posting", "payout_line", "firm_usage")
 

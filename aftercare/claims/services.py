@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, func, select, text
+from sqlalchemy.orm import lazyload
 
 from aftercare.audit.services import record_event
 from aftercare.auth.models import User
@@ -18,13 +18,13 @@ from aftercare.domain.text import N_
 from aftercare.extensions import db
 from aftercare.ledger.models import FirmUsage, FiscalYear, LedgerAccount
 from aftercare.ledger.queries import fiscal_year_by_year
-from aftercare.ledger.services import InsufficientBalance, post_transaction
+from aftercare.ledger.services import InsufficientBalance, lock_accounts, post_transaction
 from aftercare.meisters.models import CostLine
-from aftercare.notifications.services import firm_user_ids
+from aftercare.notifications.services import firm_user_ids, notify
 from aftercare.tickets.models import Ticket
-from aftercare.tickets.services import notify_event, transition
+from aftercare.tickets.services import transition
 from aftercare.timeutil import seoul_today
-from aftercare.transactions import begin_write
+from aftercare.transactions import begin_write, commit_keeping
 
 REFUSAL_MESSAGES = {
     "share_below_unit": "The computed share is below the rounding unit",
@@ -40,7 +40,15 @@ def claim_for(actor: User, claim_id: int, lock: bool = False) -> Claim:
     """The claim if `actor` may see it: managers and auditors all, a firm its own (else 404)."""
     if actor.role not in ("manager", "auditor", "firm"):
         raise Forbidden("Your role may not see claims")
-    claim = db.session.get(Claim, claim_id, with_for_update={"of": Claim} if lock else None)
+    if lock:  # a decision: the claim row alone, locked; its ticket loads if it is needed
+        claim = db.session.get(
+            Claim,
+            claim_id,
+            with_for_update={"of": Claim},
+            options=[lazyload(Claim.ticket), lazyload(Claim.fiscal_year)],
+        )
+    else:
+        claim = db.session.get(Claim, claim_id)
     if claim is None or (actor.role == "firm" and claim.firm_id != actor.firm_id):
         raise NotFound("No such claim")
     return claim
@@ -124,13 +132,12 @@ def _usage(fiscal_year_id: int, firm_id: int, support_type: str) -> tuple[int, i
     return (row.reserved, row.paid) if row else (0, 0)
 
 
-def _pool_available(fiscal_year_id: int, lock: bool = False) -> LedgerAccount:
-    stmt = select(LedgerAccount).where(
-        LedgerAccount.fiscal_year_id == fiscal_year_id, LedgerAccount.name == "pool_available"
+def _pool_available(fiscal_year_id: int) -> LedgerAccount:
+    return db.session.scalar(
+        select(LedgerAccount).where(
+            LedgerAccount.fiscal_year_id == fiscal_year_id, LedgerAccount.name == "pool_available"
+        )
     )
-    if lock:
-        stmt = stmt.with_for_update()
-    return db.session.scalar(stmt)
 
 
 def approval_year() -> FiscalYear | None:
@@ -179,30 +186,24 @@ def _figures(
 # ---------------------------------------------------------------- decisions
 
 
-def _locked_usage(fiscal_year_id: int, firm_id: int, support_type: str) -> FirmUsage:
-    """The firm's usage row for the year and type, created if missing, locked (PostgreSQL)."""
-    where = (
-        FirmUsage.fiscal_year_id == fiscal_year_id,
-        FirmUsage.firm_id == firm_id,
-        FirmUsage.support_type == support_type,
-    )
-    usage = db.session.scalar(select(FirmUsage).where(*where).with_for_update())
-    if usage is not None:
-        return usage
-    try:
-        with db.session.begin_nested():
-            db.session.add(
-                FirmUsage(
-                    fiscal_year_id=fiscal_year_id,
-                    firm_id=firm_id,
-                    support_type=support_type,
-                    reserved=0,
-                    paid=0,
-                )
-            )
-    except IntegrityError:
-        pass  # another approval created it first
-    return db.session.scalar(select(FirmUsage).where(*where).with_for_update())
+# One upsert creates the row if missing and locks it: on a conflict its no-op update
+# takes the row lock, and RETURNING gives the row as it is now. Plain SQL that both
+# PostgreSQL and SQLite run (SQLAlchemy's dialect upserts are never statement-cached).
+LOCK_USAGE = text(
+    "INSERT INTO firm_usage (fiscal_year_id, firm_id, support_type, reserved, paid) "
+    "VALUES (:fiscal_year_id, :firm_id, :support_type, 0, 0) "
+    "ON CONFLICT (fiscal_year_id, firm_id, support_type) "
+    "DO UPDATE SET reserved = firm_usage.reserved "
+    "RETURNING id, reserved, paid"
+)
+
+
+def _locked_usage(fiscal_year_id: int, firm_id: int, support_type: str) -> Row:
+    """The firm's usage (id, reserved, paid) for the year and type, created if missing, locked."""
+    return db.session.execute(
+        LOCK_USAGE,
+        {"fiscal_year_id": fiscal_year_id, "firm_id": firm_id, "support_type": support_type},
+    ).one()
 
 
 def approve_claim(actor: User, claim_id: int) -> Claim:
@@ -214,16 +215,16 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
         raise Conflict(
             "No fiscal year is open for today", reason="no_fiscal_year", current_status=claim.status
         )
-    # Lock order everywhere: claim → firm usage → pool account.
+    # Lock order everywhere: claim → firm usage → pool accounts (in id order).
     usage = _locked_usage(fiscal_year.id, claim.firm_id, claim.support_type)
-    pool = _pool_available(fiscal_year.id, lock=True)
+    accounts = lock_accounts(fiscal_year.id, "pool_available", "pool_reserved")
     cap = fiscal_year.cap_for(claim.support_type)
     share = cost_share(
         claim.eligible_total,
         fiscal_year.share_rate_bp,
         fiscal_year.rounding_unit,
         cap - usage.reserved - usage.paid,
-        pool.balance,
+        accounts["pool_available"][1],
     )
     if reason := refusal_reason(share):
         raise Conflict(REFUSAL_MESSAGES[reason], reason=reason, current_status=claim.status)
@@ -234,6 +235,7 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
             "reserve",
             amount,
             f"reserve:claim:{claim.id}",
+            accounts={name: account_id for name, (account_id, _) in accounts.items()},
             claim_id=claim.id,
             firm_id=claim.firm_id,
             support_type=claim.support_type,
@@ -243,11 +245,14 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
         raise Conflict(
             error.message, reason="pool_exhausted", current_status=claim.status
         ) from error
+    firm_usage = FirmUsage.__table__
     within_cap = db.session.execute(
-        update(FirmUsage)
-        .where(FirmUsage.id == usage.id, FirmUsage.reserved + FirmUsage.paid + amount <= cap)
-        .values(reserved=FirmUsage.reserved + amount)
-        .execution_options(synchronize_session=False)
+        firm_usage.update()
+        .where(
+            firm_usage.c.id == usage.id,
+            firm_usage.c.reserved + firm_usage.c.paid + amount <= cap,
+        )
+        .values(reserved=firm_usage.c.reserved + amount)
     ).rowcount
     if within_cap != 1:  # pragma: no cover - the usage row is locked above
         raise Conflict(
@@ -257,7 +262,7 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
         )
     now = utcnow()
     claim.status = "approved"
-    claim.fiscal_year_id = fiscal_year.id
+    claim.fiscal_year = fiscal_year
     claim.computed_share = share.computed_share
     claim.government_share = amount
     claim.firm_share = share.firm_share
@@ -265,7 +270,8 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
     claim.approved_at = now
     claim.decided_at = now
     claim.decided_by_id = actor.id
-    record_event(
+    _notify_firm(claim, "claim_approved")
+    record_event(  # last: the audit chain's lock is held from here to the commit
         actor.id,
         "claim.approve",
         "claim",
@@ -279,8 +285,7 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
             "limited_by": share.limited_by,
         },
     )
-    notify_event(claim.ticket, "claim_approved", firm_user_ids(claim.firm_id))
-    db.session.commit()
+    commit_keeping(claim, fiscal_year)
     return claim
 
 
@@ -309,7 +314,7 @@ def reject_claim(actor: User, claim_id: int, reason: str) -> Claim:
         after={"status": "rejected", "reason": reason},
     )
     _close_ticket(claim, actor, reason)
-    notify_event(claim.ticket, "claim_rejected", firm_user_ids(claim.firm_id))
+    _notify_firm(claim, "claim_rejected")
     db.session.commit()
     return claim
 
@@ -321,19 +326,25 @@ def void_claim(actor: User, claim_id: int, reason: str) -> Claim:
     reason = _require_reason(reason)
     amount = claim.government_share or 0
     usage = _locked_usage(claim.fiscal_year_id, claim.firm_id, claim.support_type)
-    _pool_available(claim.fiscal_year_id, lock=True)
+    accounts = lock_accounts(claim.fiscal_year_id, "pool_available", "pool_reserved")
     post_transaction(
         claim.fiscal_year_id,
         "release",
         amount,
         f"release:claim:{claim.id}",
+        accounts={name: account_id for name, (account_id, _) in accounts.items()},
         claim_id=claim.id,
         firm_id=claim.firm_id,
         support_type=claim.support_type,
         reason=reason,
         actor_id=actor.id,
     )
-    usage.reserved = FirmUsage.reserved - amount
+    firm_usage = FirmUsage.__table__
+    db.session.execute(
+        firm_usage.update()
+        .where(firm_usage.c.id == usage.id)
+        .values(reserved=firm_usage.c.reserved - amount)
+    )
     claim.status = "voided"
     claim.reason = reason
     claim.decided_at = utcnow()
@@ -349,6 +360,12 @@ def void_claim(actor: User, claim_id: int, reason: str) -> Claim:
     _close_ticket(claim, actor, reason)
     db.session.commit()
     return claim
+
+
+def _notify_firm(claim: Claim, kind: str) -> None:
+    """Tell the firm's users of a decision (a claim is decided once: its id keys it)."""
+    if users := firm_user_ids(claim.firm_id):
+        notify(users, kind, claim.ticket_id, claim.ticket.title, f"{kind}:c{claim.id}")
 
 
 def _close_ticket(claim: Claim, actor: User | None, reason: str) -> None:

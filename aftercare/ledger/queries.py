@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from aftercare.extensions import db
 from aftercare.ledger.models import FirmUsage, FiscalYear, LedgerAccount
@@ -14,7 +15,13 @@ SUPPORT_TYPES = ("emergency", "growth")
 
 
 def fiscal_year_by_year(year: int) -> FiscalYear | None:
-    return db.session.scalar(select(FiscalYear).where(FiscalYear.year == year))
+    return db.session.scalar(_by_year(), {"year": year})
+
+
+@functools.cache
+def _by_year() -> Select:
+    """Built once: every approval looks its year up."""
+    return select(FiscalYear).where(FiscalYear.year == bindparam("year"))
 
 
 def current_fiscal_year() -> FiscalYear | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, case, insert, or_, select
 
 from aftercare.audit.services import record_event
 from aftercare.auth.models import User
+from aftercare.db import utcnow
 from aftercare.domain import ledger as rules
 from aftercare.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from aftercare.domain.vocab import Role
@@ -114,7 +116,7 @@ def add_budget(
     fiscal_year = db.session.scalar(select(FiscalYear).where(FiscalYear.year == year))
     if fiscal_year is None:
         raise NotFound("No such fiscal year")
-    txn = _fund(actor, fiscal_year, amount, key or f"fund:{year}:{uuid.uuid4().hex}", reason)
+    txn_id = _fund(actor, fiscal_year, amount, key or f"fund:{year}:{uuid.uuid4().hex}", reason)
     record_event(
         actor.id,
         "fiscal_year.add_budget",
@@ -123,17 +125,15 @@ def add_budget(
         after={"amount": amount, "reason": reason},
     )
     db.session.commit()
-    return txn
+    return db.session.get(LedgerTransaction, txn_id)
 
 
-def _fund(
-    actor: User | None, fiscal_year: FiscalYear, amount: int, key: str, reason: str
-) -> LedgerTransaction:
-    txn = post_transaction(
+def _fund(actor: User | None, fiscal_year: FiscalYear, amount: int, key: str, reason: str) -> int:
+    txn_id = post_transaction(
         fiscal_year.id, "fund", amount, key, reason=reason, actor_id=actor.id if actor else None
     )
     fiscal_year.budget = FiscalYear.budget + amount  # in SQL: no lost update
-    return txn
+    return txn_id
 
 
 def post_transaction(
@@ -142,55 +142,111 @@ def post_transaction(
     amount: int,
     idempotency_key: str,
     *,
+    accounts: dict[str, int] | None = None,
     claim_id: int | None = None,
     firm_id: int | None = None,
     support_type: str | None = None,
     batch_id: int | None = None,
     reason: str = "",
     actor_id: int | None = None,
-) -> LedgerTransaction:
-    """Append one balanced transaction and move the account balances with it.
+) -> int:
+    """Append one balanced transaction, move the account balances with it; return its id.
 
     Balances that must stay ≥ 0 move by a conditional UPDATE, so two writers can
-    never both take the last won: the loser gets InsufficientBalance.
+    never both take the last won: the loser gets InsufficientBalance. `accounts`
+    (name → id, e.g. from `lock_accounts`) saves looking the year's accounts up.
     """
     postings = rules.legs(transaction_type, amount)
     if not rules.is_balanced(a for _, a in postings):  # pragma: no cover - legs() is balanced
         raise ValueError("unbalanced transaction")
-    accounts = {
-        a.name: a
-        for a in db.session.scalars(
-            select(LedgerAccount).where(LedgerAccount.fiscal_year_id == fiscal_year_id)
-        )
-    }
-    for name, delta in postings:
-        stmt = (
-            update(LedgerAccount)
-            .where(LedgerAccount.id == accounts[name].id)
-            .values(balance=LedgerAccount.balance + delta)
-        )
-        if delta < 0 and name in rules.NON_NEGATIVE:
-            stmt = stmt.where(LedgerAccount.balance >= -delta)
-        if db.session.execute(stmt).rowcount != 1:
-            raise InsufficientBalance(f"Account {name} lacks {-delta} won", reason="pool_exhausted")
-    txn = LedgerTransaction(
-        fiscal_year_id=fiscal_year_id,
-        type=transaction_type,
-        idempotency_key=idempotency_key,
-        amount=amount,
-        claim_id=claim_id,
-        firm_id=firm_id,
-        support_type=support_type,
-        batch_id=batch_id,
-        reason=reason,
-        actor_id=actor_id,
+    if accounts is None:
+        accounts = account_ids(fiscal_year_id)
+    _move_balances({accounts[name]: (name, delta) for name, delta in postings})
+    # Core inserts: nothing reads these rows back as objects, and the ORM's unit of
+    # work cost more than the round trips on the approval path.
+    txn_id = db.session.execute(
+        insert(LedgerTransaction.__table__).returning(LedgerTransaction.__table__.c.id),
+        {
+            "fiscal_year_id": fiscal_year_id,
+            "type": transaction_type,
+            "idempotency_key": idempotency_key,
+            "amount": amount,
+            "claim_id": claim_id,
+            "firm_id": firm_id,
+            "support_type": support_type,
+            "batch_id": batch_id,
+            "reason": reason,
+            "actor_id": actor_id,
+            "created_at": utcnow(),
+        },
+    ).scalar_one()
+    db.session.execute(
+        insert(Posting.__table__),
+        [
+            {"transaction_id": txn_id, "account_id": accounts[name], "amount": delta}
+            for name, delta in postings
+        ],
     )
-    db.session.add(txn)
-    db.session.flush()
-    for name, delta in postings:
-        db.session.add(Posting(transaction_id=txn.id, account_id=accounts[name].id, amount=delta))
-    db.session.flush()
-    return txn
+    return txn_id
+
+
+def _move_balances(moves: dict[int, tuple[str, int]]) -> None:
+    """Add each delta to its account (id → (name, delta)) in one UPDATE.
+
+    A debit may not take a non-negative account below zero: the UPDATE then leaves
+    that row out, and the transaction is refused.
+    """
+    account = LedgerAccount.__table__
+    guarded = {
+        account_id: (name, d)
+        for account_id, (name, d) in moves.items()
+        if d < 0 and name in rules.NON_NEGATIVE
+    }
+    delta = case({account_id: d for account_id, (_, d) in moves.items()}, value=account.c.id)
+    moved = db.session.execute(
+        account.update()
+        .where(
+            account.c.id.in_(list(moves)),
+            or_(account.c.id.not_in(list(guarded)), account.c.balance + delta >= 0),
+        )
+        .values(balance=account.c.balance + delta)
+    ).rowcount
+    if moved != len(moves):
+        name, d = next(iter(guarded.values()))
+        raise InsufficientBalance(f"Account {name} lacks {-d} won", reason="pool_exhausted")
+
+
+def account_ids(fiscal_year_id: int) -> dict[str, int]:
+    """The year's accounts by name."""
+    return dict(
+        db.session.execute(
+            select(LedgerAccount.name, LedgerAccount.id).where(
+                LedgerAccount.fiscal_year_id == fiscal_year_id
+            )
+        ).all()
+    )
+
+
+def lock_accounts(fiscal_year_id: int, *names: str) -> dict[str, tuple[int, int]]:
+    """Lock some of the year's accounts (in id order); name → (id, balance)."""
+    rows = db.session.execute(
+        _locked_accounts(), {"fiscal_year_id": fiscal_year_id, "names": list(names)}
+    ).all()
+    return {row.name: (row.id, row.balance) for row in rows}
+
+
+@functools.cache
+def _locked_accounts() -> Select:
+    account = LedgerAccount.__table__
+    return (
+        select(account.c.name, account.c.id, account.c.balance)
+        .where(
+            account.c.fiscal_year_id == bindparam("fiscal_year_id"),
+            account.c.name.in_(bindparam("names", expanding=True)),
+        )
+        .order_by(account.c.id)
+        .with_for_update()
+    )
 
 
 def fund_transaction_id(year: int) -> int | None:

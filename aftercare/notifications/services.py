@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from aftercare.auth.models import User
 from aftercare.extensions import db
@@ -54,6 +55,11 @@ def manager_ids() -> list[int]:
 
 
 def firm_user_ids(firm_id: int) -> list[int]:
-    return list(
-        db.session.scalars(select(User.id).where(User.firm_id == firm_id, User.active.is_(True)))
-    )
+    return list(db.session.scalars(_firm_users(), {"firm_id": firm_id}))
+
+
+@functools.cache
+def _firm_users() -> Select:
+    """Built once (it runs on every claim decision), over the table: ids, not users."""
+    user = User.__table__
+    return select(user.c.id).where(user.c.firm_id == bindparam("firm_id"), user.c.active.is_(True))
