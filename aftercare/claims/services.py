@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import Row, func, select, text
+from sqlalchemy import BigInteger, Row, Update, bindparam, func, select, text
 from sqlalchemy.orm import lazyload
 
 from aftercare.audit.services import record_event
@@ -36,6 +37,9 @@ REFUSAL_MESSAGES = {
 # ---------------------------------------------------------------- access
 
 
+CLAIM_ALONE = (lazyload(Claim.ticket), lazyload(Claim.fiscal_year))
+
+
 def claim_for(actor: User, claim_id: int, lock: bool = False) -> Claim:
     """The claim if `actor` may see it: managers and auditors all, a firm its own (else 404)."""
     if actor.role not in ("manager", "auditor", "firm"):
@@ -45,7 +49,7 @@ def claim_for(actor: User, claim_id: int, lock: bool = False) -> Claim:
             Claim,
             claim_id,
             with_for_update={"of": Claim},
-            options=[lazyload(Claim.ticket), lazyload(Claim.fiscal_year)],
+            options=CLAIM_ALONE,
         )
     else:
         claim = db.session.get(Claim, claim_id)
@@ -245,14 +249,8 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
         raise Conflict(
             error.message, reason="pool_exhausted", current_status=claim.status
         ) from error
-    firm_usage = FirmUsage.__table__
     within_cap = db.session.execute(
-        firm_usage.update()
-        .where(
-            firm_usage.c.id == usage.id,
-            firm_usage.c.reserved + firm_usage.c.paid + amount <= cap,
-        )
-        .values(reserved=firm_usage.c.reserved + amount)
+        _reserve_within_cap(), {"usage_id": usage.id, "amount": amount, "cap": cap}
     ).rowcount
     if within_cap != 1:  # pragma: no cover - the usage row is locked above
         raise Conflict(
@@ -287,6 +285,21 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
     )
     commit_keeping(claim, fiscal_year)
     return claim
+
+
+@functools.cache
+def _reserve_within_cap() -> Update:
+    """reserved += amount unless reserved + paid + amount would pass the cap."""
+    usage = FirmUsage.__table__
+    amount = bindparam("amount", type_=BigInteger)
+    return (
+        usage.update()
+        .where(
+            usage.c.id == bindparam("usage_id"),
+            usage.c.reserved + usage.c.paid + amount <= bindparam("cap", type_=BigInteger),
+        )
+        .values(reserved=usage.c.reserved + amount)
+    )
 
 
 def _require_reason(reason: str) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import uuid
+from typing import Any
 
-from sqlalchemy import Select, bindparam, case, insert, or_, select
+from sqlalchemy import BigInteger, Insert, Select, Update, bindparam, case, insert, or_, select
 
 from aftercare.audit.services import record_event
 from aftercare.auth.models import User
@@ -165,7 +166,7 @@ def post_transaction(
     # Core inserts: nothing reads these rows back as objects, and the ORM's unit of
     # work cost more than the round trips on the approval path.
     txn_id = db.session.execute(
-        insert(LedgerTransaction.__table__).returning(LedgerTransaction.__table__.c.id),
+        _insert_transaction(),
         {
             "fiscal_year_id": fiscal_year_id,
             "type": transaction_type,
@@ -190,30 +191,52 @@ def post_transaction(
     return txn_id
 
 
+@functools.cache
+def _insert_transaction() -> Insert:
+    table = LedgerTransaction.__table__
+    return insert(table).returning(table.c.id)
+
+
 def _move_balances(moves: dict[int, tuple[str, int]]) -> None:
     """Add each delta to its account (id → (name, delta)) in one UPDATE.
 
     A debit may not take a non-negative account below zero: the UPDATE then leaves
     that row out, and the transaction is refused.
     """
-    account = LedgerAccount.__table__
     guarded = {
         account_id: (name, d)
         for account_id, (name, d) in moves.items()
         if d < 0 and name in rules.NON_NEGATIVE
     }
-    delta = case({account_id: d for account_id, (_, d) in moves.items()}, value=account.c.id)
-    moved = db.session.execute(
-        account.update()
-        .where(
-            account.c.id.in_(list(moves)),
-            or_(account.c.id.not_in(list(guarded)), account.c.balance + delta >= 0),
-        )
-        .values(balance=account.c.balance + delta)
-    ).rowcount
+    params: dict[str, Any] = {"ids": list(moves), "guarded": list(guarded)}
+    for n, (account_id, (_, d)) in enumerate(moves.items()):
+        params |= {f"id{n}": account_id, f"d{n}": d}
+    moved = db.session.execute(_balance_update(len(moves)), params).rowcount
     if moved != len(moves):
         name, d = next(iter(guarded.values()))
         raise InsufficientBalance(f"Account {name} lacks {-d} won", reason="pool_exhausted")
+
+
+@functools.cache
+def _balance_update(legs: int) -> Update:
+    """balance += d<n> where id = id<n>, guarded rows never below zero (built once per size)."""
+    account = LedgerAccount.__table__
+    whens = [
+        (account.c.id == bindparam(f"id{n}"), bindparam(f"d{n}", type_=BigInteger))
+        for n in range(legs)
+    ]
+    delta = case(*whens)
+    return (
+        account.update()
+        .where(
+            account.c.id.in_(bindparam("ids", expanding=True)),
+            or_(
+                account.c.id.not_in(bindparam("guarded", expanding=True)),
+                account.c.balance + delta >= 0,
+            ),
+        )
+        .values(balance=account.c.balance + delta)
+    )
 
 
 def account_ids(fiscal_year_id: int) -> dict[str, int]:
