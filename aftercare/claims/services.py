@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Row, Update, bindparam, func, select, text
+from sqlalchemy import BigInteger, Row, Select, Update, bindparam, func, select, text
 from sqlalchemy.orm import lazyload
 
 from aftercare.audit.services import record_event
@@ -37,7 +37,15 @@ REFUSAL_MESSAGES = {
 # ---------------------------------------------------------------- access
 
 
-CLAIM_ALONE = (lazyload(Claim.ticket), lazyload(Claim.fiscal_year))
+@functools.cache
+def _locked_claim() -> Select:
+    return (
+        select(Claim)
+        .where(Claim.id == bindparam("claim_id"))
+        .options(lazyload(Claim.ticket), lazyload(Claim.fiscal_year))
+        .with_for_update(of=Claim)
+        .execution_options(populate_existing=True)
+    )
 
 
 def claim_for(actor: User, claim_id: int, lock: bool = False) -> Claim:
@@ -45,12 +53,7 @@ def claim_for(actor: User, claim_id: int, lock: bool = False) -> Claim:
     if actor.role not in ("manager", "auditor", "firm"):
         raise Forbidden("Your role may not see claims")
     if lock:  # a decision: the claim row alone, locked; its ticket loads if it is needed
-        claim = db.session.get(
-            Claim,
-            claim_id,
-            with_for_update={"of": Claim},
-            options=CLAIM_ALONE,
-        )
+        claim = db.session.scalar(_locked_claim(), {"claim_id": claim_id})
     else:
         claim = db.session.get(Claim, claim_id)
     if claim is None or (actor.role == "firm" and claim.firm_id != actor.firm_id):
