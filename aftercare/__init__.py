@@ -123,14 +123,16 @@ def register_request_hooks(app: Flask) -> None:
             csrf.protect()
         return None
 
+    security_headers = dict(SECURITY_HEADERS)
+    if app.config.get("SESSION_COOKIE_SECURE"):  # production: HTTPS only
+        security_headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+
     @app.after_request
     def _headers(response: Any) -> Any:
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if app.config.get("SESSION_COOKIE_SECURE"):  # production: HTTPS only
-            response.headers.setdefault(
-                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-            )
+        present = {name.lower() for name, _ in response.headers}  # one pass, not one per header
+        response.headers.extend(
+            (name, value) for name, value in security_headers.items() if name.lower() not in present
+        )
         response.headers["X-Request-ID"] = g.get("request_id", "")
         return response
 
