@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aftercare.db import utcnow
@@ -18,6 +18,13 @@ class Claim(db.Model):
         Index("ix_claim_firm_id_id", "firm_id", "id"),
         Index("ix_claim_status_approved_at", "status", "approved_at"),
         Index("ix_claim_fiscal_year_id_status", "fiscal_year_id", "status"),
+        # The approval queue: pending claims only (see migration 0008).
+        Index(
+            "ix_claim_pending_id",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
