@@ -32,24 +32,44 @@ QUEUE_SIZE = 10
 SPENT_STATUSES = ("approved", "settled")  # claims whose government share is spent
 
 
-def triage_queue() -> list[Ticket]:
+# What a queue row shows (home/_ticket_rows.html): plain rows, not ORM objects.
+QUEUE_COLUMNS = (
+    Ticket.id,
+    Ticket.title,
+    Ticket.severity,
+    Ticket.status,
+    Ticket.sla_breached,
+    Ticket.triage_due_at,
+    Ticket.resolution_due_at,
+)
+
+
+def triage_queue() -> list[Any]:
     """Submitted tickets, the most urgent deadline first."""
-    return list(
-        db.session.scalars(
-            select(Ticket)
-            .where(Ticket.status == "submitted")
-            .order_by(Ticket.triage_due_at, Ticket.id)
-            .limit(QUEUE_SIZE)
-        )
-    )
+    return db.session.execute(
+        select(*QUEUE_COLUMNS)
+        .where(Ticket.status == "submitted")
+        .order_by(Ticket.triage_due_at, Ticket.id)
+        .limit(QUEUE_SIZE)
+    ).all()
 
 
-def approval_queue() -> list[Claim]:
-    return list(
-        db.session.scalars(
-            select(Claim).where(Claim.status == "pending").order_by(Claim.id).limit(QUEUE_SIZE)
-        )
-    )
+def approval_queue() -> list[Any]:
+    """Pending claims, oldest first: id, eligible total and the firm's name."""
+    return db.session.execute(
+        select(Claim.id, Claim.eligible_total, Firm.name.label("firm_name"))
+        .join(Firm, Firm.id == Claim.firm_id)
+        .where(Claim.status == "pending")
+        .order_by(Claim.id)
+        .limit(QUEUE_SIZE)
+    ).all()
+
+
+@cached_for()
+def directory_counts() -> tuple[int, int]:
+    """(firms, Meister profiles) in the programme."""
+    firms = db.session.scalar(select(func.count(Firm.id)))
+    return firms, db.session.scalar(select(func.count(MeisterProfile.id)))
 
 
 @cached_for()

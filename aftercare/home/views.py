@@ -10,11 +10,9 @@ from aftercare.audit.models import AuditEvent
 from aftercare.auth.login import role_required
 from aftercare.auth.models import User
 from aftercare.extensions import db
-from aftercare.firms.models import Firm
 from aftercare.home import queries
 from aftercare.home.figures import programme_figures
 from aftercare.ledger.queries import current_fiscal_year, firm_usage, latest_fiscal_year, pool_of
-from aftercare.meisters.models import MeisterProfile
 from aftercare.meisters.queries import loads_and_ratings, profile_by_user
 
 bp = Blueprint("home", __name__)
@@ -68,12 +66,13 @@ def meister():
 @role_required("manager")
 def manager():
     fiscal_year = current_fiscal_year() or latest_fiscal_year()
+    firm_count, meister_count = queries.directory_counts()
     return render_template(
         "home/manager.html",
         fiscal_year=fiscal_year,
         pool=pool_of(fiscal_year) if fiscal_year else None,
-        firm_count=db.session.scalar(select(func.count(Firm.id))),
-        meister_count=db.session.scalar(select(func.count(MeisterProfile.id))),
+        firm_count=firm_count,
+        meister_count=meister_count,
         triage_queue=queries.triage_queue(),
         approval_queue=queries.approval_queue(),
         breached=queries.open_breaches(),
