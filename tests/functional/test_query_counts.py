@@ -159,5 +159,6 @@ def test_programme_figures_are_cached_between_dashboard_views(client, auth, make
     auth.login(people["manager"])
     first = queries_for(client, "/manager")
     again = queries_for(client, "/manager")
-    # Spending (3), burn-down, SLA, workload, cap usage, breaches and status counts.
-    assert again == first - 9
+    # Spending (3), burn-down, SLA, workload, cap usage, breaches, status counts, and the
+    # firm and Meister counts.
+    assert again == first - 11
