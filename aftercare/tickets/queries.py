@@ -266,7 +266,10 @@ def timeline(ticket_id: int, limit: int = 200) -> list[TimelineEntry]:
 
 
 def claim_summary(ticket_id: int) -> Any:
-    """The ticket's claim (id, status, eligible total, government share) or None."""
+    """The ticket's claim as a plain row (id, status), or None."""
     from aftercare.claims.models import Claim
 
-    return db.session.scalar(select(Claim).where(Claim.ticket_id == ticket_id).limit(1))
+    claim = Claim.__table__
+    return db.session.execute(
+        select(claim.c.id, claim.c.status).where(claim.c.ticket_id == ticket_id)
+    ).first()

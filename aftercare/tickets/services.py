@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,11 +56,18 @@ class Upload:
 # ---------------------------------------------------------------- access
 
 
-def ticket_for(actor: User, ticket_id: int, lock: bool = False) -> Ticket:
-    """The ticket if `actor` may see it; 404 otherwise (existence is not revealed)."""
+def ticket_for(
+    actor: User, ticket_id: int, lock: bool = False, options: Sequence[Any] = ()
+) -> Ticket:
+    """The ticket if `actor` may see it; 404 otherwise (existence is not revealed).
+
+    `options` are loader options (say, the relationships a page shows, in the same query).
+    """
     if actor.role == "admin":
         raise Forbidden("Administrators do not see tickets")
-    ticket = db.session.get(Ticket, ticket_id, with_for_update={"of": Ticket} if lock else None)
+    ticket = db.session.get(
+        Ticket, ticket_id, with_for_update={"of": Ticket} if lock else None, options=options
+    )
     if ticket is None or not can_see(actor, ticket):
         raise NotFound("No such ticket")
     return ticket

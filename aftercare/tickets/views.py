@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from aftercare.domain.bulk import MAX_ID, MAX_SELECTION
 from aftercare.domain.eligibility import eligibility_findings
@@ -28,6 +29,7 @@ from aftercare.tickets.forms import (
     TriageForm,
     set_asset_choices,
 )
+from aftercare.tickets.models import Ticket
 from aftercare.timeutil import seoul_today
 
 bp = Blueprint("tickets", __name__)
@@ -133,9 +135,13 @@ def new():
     return render_template("tickets/new.html", form=form)
 
 
+# What the detail page shows beside the ticket, loaded with it.
+DETAIL_OPTIONS = (joinedload(Ticket.meister), joinedload(Ticket.asset))
+
+
 @bp.route("/tickets/<int:ticket_id>")
 def detail(ticket_id: int):
-    ticket = services.ticket_for(current_user, ticket_id)
+    ticket = services.ticket_for(current_user, ticket_id, options=DETAIL_OPTIONS)
     findings = None
     triage_form = None
     if current_user.role == "manager" and ticket.status == "submitted":
