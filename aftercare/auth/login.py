@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -10,6 +11,8 @@ from flask import abort, current_app, g, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import with_expression
 
 from aftercare.auth.models import User
 from aftercare.extensions import db
@@ -23,7 +26,31 @@ def configure_login_manager(manager: LoginManager) -> None:
 
     @manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        """The session's user, with the unread count every page shows (one query)."""
+        if not user_id.isdigit():
+            return None
+        return db.session.scalar(_signed_in_user(), {"user_id": int(user_id)})
+
+
+@functools.cache
+def _signed_in_user() -> Select:
+    from aftercare.notifications.models import Notification
+
+    unread = (
+        select(func.count(Notification.id))
+        .where(
+            Notification.user_id == User.id,
+            Notification.read_at.is_(None),
+            Notification.in_app.is_(True),
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(User)
+        .where(User.id == bindparam("user_id"))
+        .options(with_expression(User.unread_notifications, unread))
+        .execution_options(populate_existing=True)
+    )
 
 
 def login_limit() -> str:

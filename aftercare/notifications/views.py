@@ -75,7 +75,8 @@ def unread_count(user_id: int) -> int:
 @bp.app_context_processor
 def inject_unread() -> dict:
     if current_user and current_user.is_authenticated:
-        return {"unread_notifications": unread_count(current_user.id)}
+        count = current_user.unread_notifications  # loaded with the user
+        return {"unread_notifications": unread_count(current_user.id) if count is None else count}
     return {"unread_notifications": 0}
 
 
