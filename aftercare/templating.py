@@ -73,6 +73,17 @@ def url_with(**changes: object) -> str:
     return url_for(request.endpoint or "home.index", **(request.view_args or {}), **args)
 
 
+def id_url_prefix(endpoint: str, id_arg: str) -> str:
+    """The URL of `endpoint` up to the id that ends it, for `{{ prefix }}{{ id }}` per row.
+
+    A list builds one URL instead of one per row (url_for is the dearest call of a row).
+    """
+    url = url_for(endpoint, **{id_arg: 0})
+    if not url.endswith("/0"):
+        raise ValueError(f"{endpoint} does not end with its {id_arg}")
+    return url[:-1]
+
+
 class LocalizedLabels(Mapping[str, str]):
     """A label table translated once per language, not once per use.
 
@@ -85,7 +96,8 @@ class LocalizedLabels(Mapping[str, str]):
         self._labels = labels
         self._by_locale: dict[str, dict[str, str]] = {}
 
-    def _table(self) -> dict[str, str]:
+    def current(self) -> dict[str, str]:
+        """The table in the request's language."""
         locale = language()
         table = self._by_locale.get(locale)
         if table is None:
@@ -94,7 +106,7 @@ class LocalizedLabels(Mapping[str, str]):
         return table
 
     def __getitem__(self, key: str) -> str:
-        return self._table()[key]
+        return self.current()[key]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._labels)
@@ -109,15 +121,26 @@ class Badge:
     def __init__(self, labels: LocalizedLabels, colours: Mapping[str, str]) -> None:
         self._labels = labels
         self._colours = colours
-        self._html: dict[tuple[str, str], Markup] = {}
+        self._by_locale: dict[str, dict[str, Markup]] = {}
+
+    def current(self) -> dict[str, Markup]:
+        """Every known value's badge in the request's language."""
+        locale = language()
+        table = self._by_locale.get(locale)
+        if table is None:
+            labels = self._labels.current()
+            table = self._by_locale[locale] = {
+                value: Markup('<span class="badge text-bg-{}">{}</span>').format(
+                    self._colours.get(value, "secondary"), labels[value]
+                )
+                for value in labels
+            }
+        return table
 
     def __call__(self, value: str) -> Markup:
-        key = (language(), value)
-        html = self._html.get(key)
-        if html is None:
-            html = self._html[key] = Markup('<span class="badge text-bg-{}">{}</span>').format(
-                self._colours.get(value, "secondary"), self._labels.get(value, value)
-            )
+        html = self.current().get(value)
+        if html is None:  # a value outside the vocabulary: shown as it is
+            html = Markup('<span class="badge text-bg-secondary">{}</span>').format(value)
         return html
 
 
@@ -198,12 +221,28 @@ def init_templating(app: Flask) -> None:
         "SUPPORT_TYPE_LABELS": SUPPORT_TYPE_LABELS,
     }
     localized = {name: LocalizedLabels(table) for name, table in labels.items()}
-    app.jinja_env.globals.update(localized)
+    badges = {
+        "status_badge": Badge(localized["STATUS_LABELS"], STATUS_COLOURS),
+        "severity_badge": Badge(localized["SEVERITY_LABELS"], SEVERITY_COLOURS),
+    }
+    app.jinja_env.globals.update(localized, **badges)
     app.jinja_env.globals.update(
         url_with=url_with,
         query_args=query_args,
         current_locale=language,
-        status_badge=Badge(localized["STATUS_LABELS"], STATUS_COLOURS),
-        severity_badge=Badge(localized["SEVERITY_LABELS"], SEVERITY_COLOURS),
+        id_url_prefix=id_url_prefix,
     )
+
+    @app.context_processor
+    def page_tables() -> dict[str, Any]:
+        """The label and badge tables of the request's language as plain dicts.
+
+        A page's own lookups (per row of a list) are then dictionary reads; macros
+        imported without the context still use the globals above.
+        """
+        tables: dict[str, Any] = {name: table.current() for name, table in localized.items()}
+        tables["STATUS_BADGES"] = badges["status_badge"].current()
+        tables["SEVERITY_BADGES"] = badges["severity_badge"].current()
+        return tables
+
     install_template_gettext(app)
