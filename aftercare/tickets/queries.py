@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, select, text
+from sqlalchemy import Integer, Select, bindparam, column, select, table, text
 
 from aftercare.auth.models import User
 from aftercare.domain.errors import Forbidden
@@ -180,16 +180,32 @@ def _json_rows() -> Select:
     )
 
 
+# SQLite's FTS5 index of ticket texts (a virtual table: not part of the models).
+TICKET_FTS = table("ticket_fts", column("rowid", Integer))
+
+
 @functools.lru_cache(maxsize=512)
 def _page_statement(scope: str | None, shape: tuple[str, ...], after: bool, limit: int) -> Select:
-    """One list statement per (scope, filter shape, cursor or not, limit), built once."""
+    """One list statement per (scope, filter shape, cursor or not, limit), built once.
+
+    A text search on SQLite joins the FTS5 index and pages by its rowid (the ticket
+    id): FTS5 hands matches over newest first and stops at the limit, where an
+    `IN (matches)` read every match of a common word first.
+    """
     stmt = _json_rows()
     if scope is not None:
         stmt = stmt.where(SCOPES[scope] == bindparam("scope"))
+    order = TICKET.c.id
+    if "fts" in shape:
+        stmt = stmt.join(TICKET_FTS, TICKET_FTS.c.rowid == TICKET.c.id).where(
+            text("ticket_fts MATCH :f_fts")
+        )
+        order = TICKET_FTS.c.rowid
+        shape = tuple(name for name in shape if name != "fts")
     stmt = stmt.where(*conditions(shape))
     if after:
-        stmt = stmt.where(TICKET.c.id < bindparam("after"))
-    return stmt.order_by(TICKET.c.id.desc()).limit(limit + 1)
+        stmt = stmt.where(order < bindparam("after"))
+    return stmt.order_by(order.desc()).limit(limit + 1)
 
 
 def ticket_page(actor: User, filters: TicketFilters, limit: int, cursor: str | None) -> Page:

@@ -451,6 +451,22 @@ def test_pagination_keeps_the_filter(client, api, people):
     assert second["next_cursor"] is None
 
 
+def test_text_search_pages_by_cursor_within_the_callers_tickets(client, api, people):
+    alice, bob = api.as_(people.alice), api.as_(people.bob)
+    # Words of three or more characters: SQLite answers them from its FTS5 index.
+    mine = [file_ticket(alice, title=f"유압펌프 교체 {n}")["id"] for n in range(5)]
+    file_ticket(bob, title="유압펌프 교체")  # another firm's: never listed for alice
+    file_ticket(alice, title="컨베이어 벨트")  # no match
+    seen, cursor = [], None
+    while True:
+        body = alice.get("/tickets?q=유압펌프&limit=2" + (f"&cursor={cursor}" if cursor else ""))
+        seen += ids(body)
+        cursor = body.get_json()["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(mine, reverse=True)
+
+
 def test_default_page_size_is_25(client, api, people):
     caller = api.as_(people.alice)
     for n in range(26):
