@@ -78,8 +78,11 @@ def build(engine: str, tickets: int, firms: int = 20_000, meisters: int = 800, *
     return {"url": url, "seconds": round(time.perf_counter() - started, 1)}
 
 
-def approve_all_pending(url: str) -> int:
-    """Approve every pending claim in bulk (reserve transactions), for the settlement bench."""
+def approve_all_pending(url: str, limit: int | None = None) -> int:
+    """Approve pending claims in bulk (reserve transactions), for the settlement bench.
+
+    Claims past their firm's cap are skipped; with `limit`, approval stops there.
+    """
     from aftercare.claims.models import Claim
     from aftercare.domain.money import cost_share
     from aftercare.extensions import db
@@ -114,6 +117,8 @@ def approve_all_pending(url: str) -> int:
         claim_updates: list[dict] = []
         reserved_by: dict[tuple[int, str], int] = {}
         for claim in pending:
+            if limit is not None and approved >= limit:
+                break
             key = (claim.firm_id, claim.support_type)
             row = usage.get(key)
             used = (row.reserved + row.paid if row else 0) + reserved_by.get(key, 0)
