@@ -224,14 +224,14 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
         )
     # Lock order everywhere: claim → firm usage → pool accounts (in id order).
     usage = _locked_usage(fiscal_year.id, claim.firm_id, claim.support_type)
-    accounts = lock_accounts(fiscal_year.id, "pool_available", "pool_reserved")
+    accounts, balances = lock_accounts(fiscal_year.id, "pool_available", "pool_reserved")
     cap = fiscal_year.cap_for(claim.support_type)
     share = cost_share(
         claim.eligible_total,
         fiscal_year.share_rate_bp,
         fiscal_year.rounding_unit,
         cap - usage.reserved - usage.paid,
-        accounts["pool_available"][1],
+        balances["pool_available"],
     )
     if reason := refusal_reason(share):
         raise Conflict(REFUSAL_MESSAGES[reason], reason=reason, current_status=claim.status)
@@ -242,7 +242,7 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
             "reserve",
             amount,
             f"reserve:claim:{claim.id}",
-            accounts={name: account_id for name, (account_id, _) in accounts.items()},
+            accounts=accounts,
             claim_id=claim.id,
             firm_id=claim.firm_id,
             support_type=claim.support_type,
@@ -342,13 +342,13 @@ def void_claim(actor: User, claim_id: int, reason: str) -> Claim:
     reason = _require_reason(reason)
     amount = claim.government_share or 0
     usage = _locked_usage(claim.fiscal_year_id, claim.firm_id, claim.support_type)
-    accounts = lock_accounts(claim.fiscal_year_id, "pool_available", "pool_reserved")
+    accounts, _ = lock_accounts(claim.fiscal_year_id, "pool_available", "pool_reserved")
     post_transaction(
         claim.fiscal_year_id,
         "release",
         amount,
         f"release:claim:{claim.id}",
-        accounts={name: account_id for name, (account_id, _) in accounts.items()},
+        accounts=accounts,
         claim_id=claim.id,
         firm_id=claim.firm_id,
         support_type=claim.support_type,

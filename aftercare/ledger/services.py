@@ -250,12 +250,12 @@ def account_ids(fiscal_year_id: int) -> dict[str, int]:
     )
 
 
-def lock_accounts(fiscal_year_id: int, *names: str) -> dict[str, tuple[int, int]]:
-    """Lock some of the year's accounts (in id order); name → (id, balance)."""
+def lock_accounts(fiscal_year_id: int, *names: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Lock some of the year's accounts (in id order); (name → id, name → balance)."""
     rows = db.session.execute(
         _locked_accounts(), {"fiscal_year_id": fiscal_year_id, "names": list(names)}
     ).all()
-    return {row.name: (row.id, row.balance) for row in rows}
+    return {row.name: row.id for row in rows}, {row.name: row.balance for row in rows}
 
 
 @functools.cache
