@@ -84,7 +84,25 @@ def id_url_prefix(endpoint: str, id_arg: str) -> str:
     return url[:-1]
 
 
-class LocalizedLabels(Mapping[str, str]):
+class PerLanguage:
+    """Something built once per language and kept (catalogues do not change at run time)."""
+
+    def __init__(self) -> None:
+        self._by_locale: dict[str, Any] = {}
+
+    def current(self) -> Any:
+        """The value in the request's language."""
+        locale = language()
+        value = self._by_locale.get(locale)
+        if value is None:
+            value = self._by_locale[locale] = self._build()
+        return value
+
+    def _build(self) -> Any:
+        raise NotImplementedError
+
+
+class LocalizedLabels(PerLanguage, Mapping[str, str]):
     """A label table translated once per language, not once per use.
 
     List pages look up a status, category and severity label on every row; each lazy
@@ -93,17 +111,11 @@ class LocalizedLabels(Mapping[str, str]):
     """
 
     def __init__(self, labels: Mapping[str, Any]) -> None:
+        super().__init__()
         self._labels = labels
-        self._by_locale: dict[str, dict[str, str]] = {}
 
-    def current(self) -> dict[str, str]:
-        """The table in the request's language."""
-        locale = language()
-        table = self._by_locale.get(locale)
-        if table is None:
-            table = {key: str(label) for key, label in self._labels.items()}
-            self._by_locale[locale] = table
-        return table
+    def _build(self) -> dict[str, str]:
+        return {key: str(label) for key, label in self._labels.items()}
 
     def __getitem__(self, key: str) -> str:
         return self.current()[key]
@@ -115,27 +127,22 @@ class LocalizedLabels(Mapping[str, str]):
         return len(self._labels)
 
 
-class Badge:
+class Badge(PerLanguage):
     """A value as a coloured Bootstrap badge with its label, built once per language."""
 
     def __init__(self, labels: LocalizedLabels, colours: Mapping[str, str]) -> None:
+        super().__init__()
         self._labels = labels
         self._colours = colours
-        self._by_locale: dict[str, dict[str, Markup]] = {}
 
-    def current(self) -> dict[str, Markup]:
-        """Every known value's badge in the request's language."""
-        locale = language()
-        table = self._by_locale.get(locale)
-        if table is None:
-            labels = self._labels.current()
-            table = self._by_locale[locale] = {
-                value: Markup('<span class="badge text-bg-{}">{}</span>').format(
-                    self._colours.get(value, "secondary"), labels[value]
-                )
-                for value in labels
-            }
-        return table
+    def _build(self) -> dict[str, Markup]:
+        labels = self._labels.current()
+        return {
+            value: Markup('<span class="badge text-bg-{}">{}</span>').format(
+                self._colours.get(value, "secondary"), label
+            )
+            for value, label in labels.items()
+        }
 
     def __call__(self, value: str) -> Markup:
         html = self.current().get(value)
