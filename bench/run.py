@@ -283,6 +283,50 @@ def measure_settlement(engine: str, claims: int) -> dict:
 
 
 SIZES = (10_000, 100_000)
+GROWTH = 1.2  # 100,000 tickets within 1.2× of the 10,000-ticket figures
+SETTLE_SECONDS = {"sqlite": 15, "postgresql": 30}
+APPROVALS_PER_SECOND = 300
+WORKER_MB = 150
+
+
+def target_rows(report: dict) -> list[tuple[str, str, str, bool]]:
+    """(target, engine, figure, met) for every target of the benchmark issue."""
+    hello = report["hello"]["rps"]
+    rows = []
+    for engine, sizes in report["engines"].items():
+        large = sizes.get(str(SIZES[-1]))
+        small = sizes.get(str(SIZES[0]))
+        if large:
+            for name, share in TARGETS.items():
+                got = large["endpoints"][name]["rps"] / hello
+                rows.append((f"{name} ≥ {share:.0%} of hello", engine, f"{got:.1%}", got >= share))
+            for name, limit in P95_MS.items():
+                p95 = large["endpoints"][name]["p95_ms"]
+                rows.append((f"{name} p95 ≤ {limit} ms", engine, f"{p95} ms", p95 <= limit))
+            rss = max(d["worker_rss_mb"] for d in sizes.values())
+            rows.append((f"worker RSS ≤ {WORKER_MB} MB", engine, f"{rss} MB", rss <= WORKER_MB))
+        if large and small:
+            for name, r in large["endpoints"].items():
+                base = small["endpoints"][name]
+                slower = max(base["rps"] / r["rps"], r["p95_ms"] / base["p95_ms"])
+                target = f"{name} 100k within {GROWTH}× of 10k"
+                rows.append((target, engine, f"{slower:.2f}×", slower <= GROWTH))
+    if report.get("approvals"):
+        rps = report["approvals"]["rps"]
+        ok = rps >= APPROVALS_PER_SECOND and report["approvals"]["non_2xx"] == 0
+        rows.append((f"approvals ≥ {APPROVALS_PER_SECOND}/s", "postgresql", f"{rps:,.0f}/s", ok))
+    for engine, result in report.get("settlement", {}).items():
+        limit = SETTLE_SECONDS[engine]
+        ok = result["seconds"] <= limit and result["verify_exit"] == 0
+        rows.append(
+            (
+                f"settle {result['claims_approved']:,} claims ≤ {limit} s",
+                engine,
+                f"{result['seconds']} s",
+                ok,
+            )
+        )
+    return rows
 
 
 def markdown(report: dict) -> str:
@@ -331,6 +375,15 @@ def markdown(report: dict) -> str:
             f"Settlement of {s['claims_approved']:,} claims on {engine}: **{s['seconds']} s** "
             f"(ledger verify exit {s['verify_exit']})."
         )
+    rows = target_rows(report)
+    lines += [
+        "",
+        f"Targets: {sum(met for *_, met in rows)} of {len(rows)} met.",
+        "",
+        "| target | engine | figure | met |",
+        "|---|---|---:|:---:|",
+    ]
+    lines += [f"| {t} | {e} | {f} | {'yes' if met else '**no**'} |" for t, e, f, met in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -361,6 +414,9 @@ def main() -> None:
         for engine in args.engines.split(","):
             report["settlement"][engine] = measure_settlement(engine, args.settle_claims)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    report["targets"] = [
+        {"target": t, "engine": e, "figure": f, "met": met} for t, e, f, met in target_rows(report)
+    ]
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     (RESULTS / "latest.md").write_text(markdown(report))
     log(f"wrote {RESULTS / 'latest.json'} and latest.md")
