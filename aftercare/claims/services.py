@@ -48,25 +48,63 @@ def _locked_claim() -> Select:
     )
 
 
+@functools.cache
+def _locked_claim_and_year() -> Select:
+    """The claim as `_locked_claim`, with the fiscal year of a given year (or None) beside it."""
+    return (
+        select(Claim, FiscalYear)
+        .outerjoin(FiscalYear, FiscalYear.year == bindparam("year"))
+        .where(Claim.id == bindparam("claim_id"))
+        .options(lazyload(Claim.ticket), lazyload(Claim.fiscal_year))
+        .with_for_update(of=Claim)
+        .execution_options(populate_existing=True)
+    )
+
+
 def claim_for(actor: User, claim_id: int, lock: bool = False) -> Claim:
     """The claim if `actor` may see it: managers and auditors all, a firm its own (else 404)."""
-    if actor.role not in ("manager", "auditor", "firm"):
-        raise Forbidden("Your role may not see claims")
+    _may_see_claims(actor)
     if lock:  # a decision: the claim row alone, locked; its ticket loads if it is needed
         claim = db.session.scalar(_locked_claim(), {"claim_id": claim_id})
     else:
         claim = db.session.get(Claim, claim_id)
+    return _visible(actor, claim)
+
+
+def _may_see_claims(actor: User) -> None:
+    if actor.role not in ("manager", "auditor", "firm"):
+        raise Forbidden("Your role may not see claims")
+
+
+def _visible(actor: User, claim: Claim | None) -> Claim:
     if claim is None or (actor.role == "firm" and claim.firm_id != actor.firm_id):
         raise NotFound("No such claim")
     return claim
 
 
+def _may_decide(actor: User) -> None:
+    if actor.role != "manager":
+        raise Forbidden("Only programme managers decide claims")
+
+
 def _manager_claim(actor: User, claim_id: int) -> Claim:
     begin_write()
     claim = claim_for(actor, claim_id, lock=True)
-    if actor.role != "manager":
-        raise Forbidden("Only programme managers decide claims")
+    _may_decide(actor)
     return claim
+
+
+def _claim_to_approve(actor: User, claim_id: int) -> tuple[Claim, FiscalYear | None]:
+    """The locked claim and the open fiscal year of today (Seoul), read in one statement."""
+    begin_write()
+    _may_see_claims(actor)
+    row = db.session.execute(
+        _locked_claim_and_year(), {"claim_id": claim_id, "year": seoul_today().year}
+    ).first()
+    claim, fiscal_year = row if row is not None else (None, None)
+    _visible(actor, claim)
+    _may_decide(actor)
+    return claim, fiscal_year if fiscal_year is not None and fiscal_year.is_open else None
 
 
 # ---------------------------------------------------------------- totals
@@ -215,9 +253,8 @@ def _locked_usage(fiscal_year_id: int, firm_id: int, support_type: str) -> Row:
 
 def approve_claim(actor: User, claim_id: int) -> Claim:
     """Reserve the government share in the pool; never past the pool or the firm's cap."""
-    claim = _manager_claim(actor, claim_id)
+    claim, fiscal_year = _claim_to_approve(actor, claim_id)
     next_claim_status("approve", claim.status)
-    fiscal_year = approval_year()
     if fiscal_year is None:
         raise Conflict(
             "No fiscal year is open for today", reason="no_fiscal_year", current_status=claim.status
