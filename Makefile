@@ -27,8 +27,8 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl-C stops the web server and the scheduler)"
-	@trap 'kill 0' INT TERM EXIT; \
-	  if $(FLASK) scheduler --help >/dev/null 2>&1; then $(FLASK) scheduler run & fi; \
+	@$(FLASK) scheduler run & scheduler=$$!; \
+	  trap 'kill $$scheduler 2>/dev/null; wait $$scheduler' INT TERM EXIT; \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 scheduler: install
