@@ -50,19 +50,13 @@ class Page:
     next_cursor: str | None
 
 
-def keyset_page(
-    stmt: Select, id_column: Any, limit: int, cursor: str | None, as_rows: bool = False
-) -> Page:
-    """Run `stmt` newest first, `limit` rows after `cursor`; one extra row tells if more exist.
-
-    Items are the ORM objects of `stmt`, or its plain rows with `as_rows=True`.
-    """
+def keyset_page(stmt: Select, id_column: Any, limit: int, cursor: str | None) -> Page:
+    """Run `stmt` newest first: `limit` objects after `cursor` (one more tells if more exist)."""
     after = decode_cursor(cursor)
     if after is not None:
         stmt = stmt.where(id_column < after)
     stmt = stmt.order_by(id_column.desc()).limit(limit + 1)
-    rows = db.session.execute(stmt).all() if as_rows else db.session.scalars(stmt).unique().all()
-    return page_of(rows, limit)
+    return page_of(db.session.scalars(stmt).unique().all(), limit)
 
 
 def page_of(rows: list[Any], limit: int) -> Page:
