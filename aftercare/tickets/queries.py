@@ -74,6 +74,7 @@ def _scope(actor: User) -> tuple[str | None, int | None]:
 
 
 def filtered(stmt: Select, filters: TicketFilters) -> Select:
+    """`stmt` narrowed by `filters`, the values bound into it (exports and other one-off reads)."""
     shape, values = filter_shape(filters, db.session.get_bind().dialect.name)
     return stmt.where(*conditions(shape)).params(values)
 
