@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import BigInteger, Insert, Select, Update, bindparam, case, insert, or_, select
@@ -162,7 +163,7 @@ def post_transaction(
         raise ValueError("unbalanced transaction")
     if accounts is None:
         accounts = account_ids(fiscal_year_id)
-    _move_balances({accounts[name]: (name, delta) for name, delta in postings})
+    move_balances(accounts, postings)
     # Core inserts: nothing reads these rows back as objects, and the ORM's unit of
     # work cost more than the round trips on the approval path.
     txn_id = db.session.execute(
@@ -197,12 +198,13 @@ def _insert_transaction() -> Insert:
     return insert(table).returning(table.c.id)
 
 
-def _move_balances(moves: dict[int, tuple[str, int]]) -> None:
-    """Add each delta to its account (id → (name, delta)) in one UPDATE.
+def move_balances(accounts: Mapping[str, int], postings: list[tuple[str, int]]) -> None:
+    """Add each posting's amount to its account's balance (name → id), in one UPDATE.
 
     A debit may not take a non-negative account below zero: the UPDATE then leaves
-    that row out, and the transaction is refused.
+    that row out, and InsufficientBalance refuses the transaction.
     """
+    moves = {accounts[name]: (name, delta) for name, delta in postings}
     guarded = {
         account_id: (name, d)
         for account_id, (name, d) in moves.items()

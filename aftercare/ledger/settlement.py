@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from aftercare.audit.services import record_event
 from aftercare.claims.models import Claim
 from aftercare.db import utcnow
+from aftercare.domain import ledger as rules
 from aftercare.domain.errors import Conflict, ValidationFailed
 from aftercare.extensions import db
 from aftercare.ledger.models import (
@@ -45,6 +46,7 @@ from aftercare.ledger.models import (
     PayoutLine,
     Posting,
 )
+from aftercare.ledger.services import InsufficientBalance, account_ids, move_balances
 from aftercare.tickets.models import Ticket, TicketHistory
 from aftercare.timeutil import seoul_midnight_utc, seoul_today
 from aftercare.transactions import LEDGER_TABLES, begin_write, refresh_statistics
@@ -303,27 +305,10 @@ def _move_usage(chunk: Chunk, rows: int) -> None:
 
 def _move_balances(fiscal_year_id: int, total: int) -> None:
     """pool_reserved → paid_out for the chunk's claims of one fiscal year."""
-    accounts = dict(
-        db.session.execute(
-            select(LedgerAccount.name, LedgerAccount.id).where(
-                LedgerAccount.fiscal_year_id == fiscal_year_id
-            )
-        ).all()
-    )
-    moved = db.session.execute(
-        update(LedgerAccount)
-        .where(LedgerAccount.id == accounts["pool_reserved"], LedgerAccount.balance >= total)
-        .values(balance=LedgerAccount.balance - total)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
-        raise Conflict("pool_reserved would go below zero", reason="ledger_breach")
-    db.session.execute(
-        update(LedgerAccount)
-        .where(LedgerAccount.id == accounts["paid_out"])
-        .values(balance=LedgerAccount.balance + total)
-        .execution_options(synchronize_session=False)
-    )
+    try:
+        move_balances(account_ids(fiscal_year_id), rules.legs("settle", total))
+    except InsufficientBalance as error:
+        raise Conflict("pool_reserved would go below zero", reason="ledger_breach") from error
 
 
 def _post_settlements(chunk: Chunk, actor_id: int | None, now: datetime) -> None:
