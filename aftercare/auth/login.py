@@ -34,17 +34,9 @@ def configure_login_manager(manager: LoginManager) -> None:
 
 @functools.cache
 def _signed_in_user() -> Select:
-    from aftercare.notifications.models import Notification
+    from aftercare.notifications.models import Notification, unread_in_app
 
-    unread = (
-        select(func.count(Notification.id))
-        .where(
-            Notification.user_id == User.id,
-            Notification.read_at.is_(None),
-            Notification.in_app.is_(True),
-        )
-        .scalar_subquery()
-    )
+    unread = select(func.count(Notification.id)).where(*unread_in_app(User.id)).scalar_subquery()
     return (
         select(User)
         .where(User.id == bindparam("user_id"))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     DateTime,
     ForeignKey,
     Index,
@@ -60,3 +62,12 @@ class NotificationPreference(db.Model):
     in_app: Mapped[bool] = mapped_column(Boolean)
     email: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+def unread_in_app(user_id: Any) -> tuple[ColumnElement[bool], ...]:
+    """Conditions of a user's unread inbox notifications (`user_id`: a value or a column)."""
+    return (
+        Notification.user_id == user_id,
+        Notification.read_at.is_(None),
+        Notification.in_app.is_(True),
+    )

@@ -14,7 +14,7 @@ from aftercare.domain.notification_kinds import kinds_for_role
 from aftercare.extensions import db
 from aftercare.forms_util import apply_errors
 from aftercare.notifications.forms import preferences_form
-from aftercare.notifications.models import Notification
+from aftercare.notifications.models import Notification, unread_in_app
 from aftercare.notifications.preferences import preferences_of, save_preferences
 from aftercare.notifications.texts import KIND_LABELS, render_text
 from aftercare.pagination import keyset_page, parse_limit
@@ -44,11 +44,7 @@ def index():
 def mark_read():
     """Mark one (id in the form) or all of the user's notifications read."""
     begin_write()
-    stmt = update(Notification).where(
-        Notification.user_id == current_user.id,
-        Notification.read_at.is_(None),
-        Notification.in_app.is_(True),
-    )
+    stmt = update(Notification).where(*unread_in_app(current_user.id))
     one = request.form.get("id", type=int)
     if one:
         stmt = stmt.where(Notification.id == one)
@@ -63,13 +59,7 @@ def mark_read():
 
 
 def unread_count(user_id: int) -> int:
-    return db.session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.user_id == user_id,
-            Notification.read_at.is_(None),
-            Notification.in_app.is_(True),
-        )
-    )
+    return db.session.scalar(select(func.count(Notification.id)).where(*unread_in_app(user_id)))
 
 
 @bp.app_context_processor
