@@ -80,6 +80,11 @@ def register_extensions(app: Flask) -> None:
     from aftercare.i18n import select_locale, select_timezone
     from aftercare.transactions import configure_engine
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
+        # A file has no connection to go stale: the ping would be one more statement
+        # per request for nothing (a server's connections keep their ping).
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "pool_pre_ping": False}
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///") :]).parent.mkdir(
             parents=True, exist_ok=True

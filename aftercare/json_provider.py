@@ -19,6 +19,10 @@ OPTIONS = (
     | orjson.OPT_PASSTHROUGH_DATETIME  # dates as Flask writes them (HTTP dates)
     | orjson.OPT_PASSTHROUGH_DATACLASS
 )
+# Hand-built hot-path JSON (tickets) leaves dates to orjson: naive datetimes are UTC
+# and come out as ISO 8601 with +00:00, dates as YYYY-MM-DD, the format the schemas
+# document; orjson writes them in C, several times faster than isoformat() per value.
+ISO_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_NAIVE_UTC
 
 
 class OrjsonProvider(DefaultJSONProvider):
@@ -28,10 +32,17 @@ class OrjsonProvider(DefaultJSONProvider):
         return self._encode(obj, pretty=bool(kwargs.get("indent"))).decode()
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
-        obj = self._prepare_response_obj(args, kwargs)
+        return self._respond(self._prepare_response_obj(args, kwargs), OPTIONS)
+
+    def iso_response(self, obj: Any) -> Response:
+        """`obj` as JSON with datetimes and dates in ISO 8601 (naive datetimes are UTC)."""
+        return self._respond(obj, ISO_OPTIONS)
+
+    def _respond(self, obj: Any, options: int) -> Response:
         pretty = self.compact is False or (self.compact is None and self._app.debug)
-        return self._app.response_class(self._encode(obj, pretty) + b"\n", mimetype=self.mimetype)
+        body = self._encode(obj, pretty, options) + b"\n"
+        return self._app.response_class(body, mimetype=self.mimetype)
 
     @staticmethod
-    def _encode(obj: Any, pretty: bool) -> bytes:
-        return orjson.dumps(obj, default=_default, option=OPTIONS | (orjson.OPT_INDENT_2 * pretty))
+    def _encode(obj: Any, pretty: bool, options: int = OPTIONS) -> bytes:
+        return orjson.dumps(obj, default=_default, option=options | (orjson.OPT_INDENT_2 * pretty))

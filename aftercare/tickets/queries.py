@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, column, select, table, text
+from sqlalchemy import Integer, Select, Text, bindparam, cast, column, select, table, text
 
 from aftercare.auth.models import User
 from aftercare.domain.errors import Forbidden
@@ -143,7 +143,6 @@ JSON_COLUMNS = (
     "title",
     "description",
     "system",
-    "tags",
     "status",
     "meister_id",
     "asset_id",
@@ -169,6 +168,7 @@ def _json_rows() -> Select:
     ticket, firm, claim = TICKET, Firm.__table__, Claim.__table__
     return select(
         *(ticket.c[name] for name in JSON_COLUMNS),
+        cast(ticket.c.tags, Text).label("tags_json"),  # the stored JSON text, not parsed
         firm.c.name.label("firm_name"),
         claim.c.id.label("claim_id"),
         claim.c.status.label("claim_status"),

@@ -7,28 +7,13 @@ shape (OpenAPI) and a test checks both give the same JSON for the same ticket.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 from flask import Response, current_app
 
 from aftercare.pagination import Page
 
-
-def _utc(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC; stored datetimes are naive UTC, so the offset is appended."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.isoformat() + "+00:00"
-    return value.astimezone(UTC).isoformat()
-
-
-def _day(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-UTC_TIMES = ("created_at", "updated_at", "triage_due_at", "resolution_due_at", "resolved_at")
 CLAIM_FIELDS = (
     ("claim_id", "id"),
     ("claim_status", "status"),
@@ -43,12 +28,12 @@ def ticket_json(row: Any, fields: tuple[str, ...] | None = None) -> dict:
     Built from the column names (zip), not attribute by attribute: a named lookup
     on a row costs as much as the rest of the conversion. A page passes the names
     of its rows once as `fields`.
+
+    Datetimes (naive UTC) and dates stay as they are: `iso_response` writes them.
+    Tags arrive as their stored JSON text and go out verbatim, never parsed.
     """
     data = dict(zip(fields or row._fields, row, strict=True))
-    for name in UTC_TIMES:
-        data[name] = _utc(data[name])
-    data["project_deadline"] = _day(data["project_deadline"])
-    data["tags"] = list(data["tags"])
+    data["tags"] = orjson.Fragment(data.pop("tags_json"))
     claim = {key: data.pop(column) for column, key in CLAIM_FIELDS}
     data["claim"] = claim if claim["id"] is not None else None
     return data
@@ -57,8 +42,8 @@ def ticket_json(row: Any, fields: tuple[str, ...] | None = None) -> dict:
 def ticket_page_response(page: Page) -> Response:
     fields = page.items[0]._fields if page.items else ()
     items = [ticket_json(t, fields) for t in page.items]
-    return current_app.json.response({"items": items, "next_cursor": page.next_cursor})
+    return current_app.json.iso_response({"items": items, "next_cursor": page.next_cursor})
 
 
 def ticket_response(row: Any) -> Response:
-    return current_app.json.response(ticket_json(row))
+    return current_app.json.iso_response(ticket_json(row))
