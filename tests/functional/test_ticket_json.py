@@ -20,7 +20,7 @@ def test_list_and_detail_json_equal_the_documented_schema(client, make, api):
     with_claim = add_confirmed_tickets(people, 1)[0]
     tagged = file_ticket(
         people["firm_user"],
-        {"category": "upgrade", "severity": "low", "title": "신규", "tags": ["센서", "PLC \"A\""]},
+        {"category": "upgrade", "severity": "low", "title": "신규", "tags": ["센서", 'PLC "A"']},
     )
     # A whole second (no microseconds): isoformat() and the API must still agree.
     tagged.updated_at = datetime(2026, 3, 1, 9, 0, 0)
