@@ -7,7 +7,20 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import BigInteger, Insert, Select, Update, bindparam, case, insert, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Insert,
+    Integer,
+    Select,
+    Update,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+)
 
 from aftercare.audit.services import record_event
 from aftercare.auth.models import User
@@ -163,25 +176,25 @@ def post_transaction(
         raise ValueError("unbalanced transaction")
     if accounts is None:
         accounts = account_ids(fiscal_year_id)
+    row = {
+        "fiscal_year_id": fiscal_year_id,
+        "type": transaction_type,
+        "idempotency_key": idempotency_key,
+        "amount": amount,
+        "claim_id": claim_id,
+        "firm_id": firm_id,
+        "support_type": support_type,
+        "batch_id": batch_id,
+        "reason": reason,
+        "actor_id": actor_id,
+        "created_at": utcnow(),
+    }
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _post_in_one_statement(accounts, postings, row)
     move_balances(accounts, postings)
     # Core inserts: nothing reads these rows back as objects, and the ORM's unit of
     # work cost more than the round trips on the approval path.
-    txn_id = db.session.execute(
-        _insert_transaction(),
-        {
-            "fiscal_year_id": fiscal_year_id,
-            "type": transaction_type,
-            "idempotency_key": idempotency_key,
-            "amount": amount,
-            "claim_id": claim_id,
-            "firm_id": firm_id,
-            "support_type": support_type,
-            "batch_id": batch_id,
-            "reason": reason,
-            "actor_id": actor_id,
-            "created_at": utcnow(),
-        },
-    ).scalar_one()
+    txn_id = db.session.execute(_insert_transaction(), row).scalar_one()
     db.session.execute(
         insert(Posting.__table__),
         [
@@ -190,6 +203,63 @@ def post_transaction(
         ],
     )
     return txn_id
+
+
+def _post_in_one_statement(
+    accounts: Mapping[str, int], postings: list[tuple[str, int]], row: dict[str, Any]
+) -> int:
+    """PostgreSQL: balances, transaction and postings in one statement (one round trip).
+
+    The transaction and its postings are written only if every balance moved; else
+    InsufficientBalance, exactly as on the three-statement path.
+    """
+    # Prefixed: an UPDATE would take a key named like one of its columns into its SET.
+    params = _balance_params(accounts, postings) | {f"t_{k}": v for k, v in row.items()}
+    result = db.session.execute(_posting_statement(len(postings)), params).one()
+    if result.id is None:
+        _refuse_unmoved(accounts, postings)
+    return result.id
+
+
+@functools.cache
+def _posting_statement(legs: int) -> Select:
+    """WITH moved AS (UPDATE balances), txn AS (INSERT … if all moved), INSERT postings."""
+    txn, posting = LedgerTransaction.__table__, Posting.__table__
+    account = LedgerAccount.__table__
+    moved = _balance_update(legs).returning(account.c.id).cte("moved")
+    moved_count = select(func.count()).select_from(moved).scalar_subquery()
+    names = list(TRANSACTION_COLUMNS)
+    source = select(*(bindparam(f"t_{name}", type_=txn.c[name].type) for name in names)).where(
+        moved_count == legs
+    )
+    added = txn.insert().from_select(names, source).returning(txn.c.id).cte("txn")
+    legs_rows = union_all(
+        *(
+            select(
+                added.c.id,
+                bindparam(f"id{n}", type_=Integer),
+                bindparam(f"d{n}", type_=BigInteger),
+            )
+            for n in range(legs)
+        )
+    )
+    posted = posting.insert().from_select(["transaction_id", "account_id", "amount"], legs_rows)
+    return select(select(added.c.id).scalar_subquery().label("id")).add_cte(posted.cte("posted"))
+
+
+TRANSACTION_COLUMNS = (
+    "fiscal_year_id",
+    "type",
+    "idempotency_key",
+    "amount",
+    "claim_id",
+    "firm_id",
+    "support_type",
+    "batch_id",
+    "reason",
+    "actor_id",
+    "created_at",
+)
 
 
 @functools.cache
@@ -204,19 +274,35 @@ def move_balances(accounts: Mapping[str, int], postings: list[tuple[str, int]]) 
     A debit may not take a non-negative account below zero: the UPDATE then leaves
     that row out, and InsufficientBalance refuses the transaction.
     """
-    moves = {accounts[name]: (name, delta) for name, delta in postings}
-    guarded = {
-        account_id: (name, d)
-        for account_id, (name, d) in moves.items()
-        if d < 0 and name in rules.NON_NEGATIVE
+    params = _balance_params(accounts, postings)
+    moved = db.session.execute(_balance_update(len(postings)), params).rowcount
+    if moved != len(postings):
+        _refuse_unmoved(accounts, postings)
+
+
+def _guarded(accounts: Mapping[str, int], postings: list[tuple[str, int]]) -> dict[int, int]:
+    """The debits (account id → amount) that may not take their account below zero."""
+    return {
+        accounts[name]: delta
+        for name, delta in postings
+        if delta < 0 and name in rules.NON_NEGATIVE
     }
-    params: dict[str, Any] = {"ids": list(moves), "guarded": list(guarded)}
-    for n, (account_id, (_, d)) in enumerate(moves.items()):
-        params |= {f"id{n}": account_id, f"d{n}": d}
-    moved = db.session.execute(_balance_update(len(moves)), params).rowcount
-    if moved != len(moves):
-        name, d = next(iter(guarded.values()))
-        raise InsufficientBalance(f"Account {name} lacks {-d} won", reason="pool_exhausted")
+
+
+def _balance_params(accounts: Mapping[str, int], postings: list[tuple[str, int]]) -> dict:
+    params: dict[str, Any] = {
+        "ids": [accounts[name] for name, _ in postings],
+        "guarded": list(_guarded(accounts, postings)),
+    }
+    for n, (name, delta) in enumerate(postings):
+        params |= {f"id{n}": accounts[name], f"d{n}": delta}
+    return params
+
+
+def _refuse_unmoved(accounts: Mapping[str, int], postings: list[tuple[str, int]]) -> None:
+    name = next(n for n, d in postings if accounts[n] in _guarded(accounts, postings))
+    lacking = -dict(postings)[name]
+    raise InsufficientBalance(f"Account {name} lacks {lacking} won", reason="pool_exhausted")
 
 
 @functools.cache

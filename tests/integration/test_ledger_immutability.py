@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from aftercare.claims.services import approve_claim
 from aftercare.extensions import db
+from aftercare.ledger.services import InsufficientBalance, post_transaction
 from tests.integration.ledger_support import assert_books_ok, quick_claim, this_year
 
 STATEMENTS = {
@@ -57,4 +58,38 @@ def test_update_or_delete_of_ledger_rows_fails_at_the_database(make):
     db.session.rollback()
 
     assert _snapshot() == before
+    assert_books_ok()
+
+
+def _balances(fiscal_year_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        text("SELECT name, balance FROM ledger_account WHERE fiscal_year_id = :y"),
+        {"y": fiscal_year_id},
+    )
+    return dict(rows.all())
+
+
+def test_a_posting_past_an_accounts_balance_is_refused_and_writes_nothing(make):
+    """The last won cannot be taken twice: the debit is refused at the database write."""
+    fiscal_year = make.fiscal_year(year=this_year(), budget=3_000_000)
+    before, rows_before = _balances(fiscal_year.id), _snapshot()
+    with pytest.raises(InsufficientBalance, match="pool_available lacks 3000001 won"):
+        post_transaction(fiscal_year.id, "reserve", 3_000_001, "reserve:too-much")
+    db.session.rollback()
+    assert _balances(fiscal_year.id) == before
+    assert _snapshot() == rows_before
+
+    # exactly the balance is allowed, and moves both legs
+    post_transaction(fiscal_year.id, "reserve", 3_000_000, "reserve:all")
+    db.session.commit()
+    after = _balances(fiscal_year.id)
+    assert after["pool_available"] == 0
+    assert after["pool_reserved"] == before["pool_reserved"] + 3_000_000
+    # and a release cannot take back more than is reserved
+    with pytest.raises(InsufficientBalance, match="pool_reserved lacks 3000001 won"):
+        post_transaction(fiscal_year.id, "release", 3_000_001, "release:too-much")
+    db.session.rollback()
+    post_transaction(fiscal_year.id, "release", 3_000_000, "release:all")
+    db.session.commit()
+    assert _balances(fiscal_year.id) == before
     assert_books_ok()
