@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import BigInteger, Row, Select, Update, bindparam, func, select, text
 from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from aftercare.audit.services import record_event
 from aftercare.auth.models import User
@@ -299,15 +301,19 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
             current_status=claim.status,
         )
     now = utcnow()
-    claim.status = "approved"
-    claim.fiscal_year = fiscal_year
-    claim.computed_share = share.computed_share
-    claim.government_share = amount
-    claim.firm_share = share.firm_share
-    claim.limited_by = share.limited_by
-    claim.approved_at = now
-    claim.decided_at = now
-    claim.decided_by_id = actor.id
+    _write_decision(
+        claim,
+        status="approved",
+        fiscal_year_id=fiscal_year.id,
+        computed_share=share.computed_share,
+        government_share=amount,
+        firm_share=share.firm_share,
+        limited_by=share.limited_by,
+        approved_at=now,
+        decided_at=now,
+        decided_by_id=actor.id,
+    )
+    set_committed_value(claim, "fiscal_year", fiscal_year)
     _notify_firm(claim, "claim_approved")
     record_event(  # last: the audit chain's lock is held from here to the commit
         actor.id,
@@ -325,6 +331,27 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
     )
     commit_keeping(claim, fiscal_year)
     return claim
+
+
+def _write_decision(claim: Claim, **values: Any) -> None:
+    """The claim's decision as one Core UPDATE; the loaded claim shows it unflushed.
+
+    On the approval path the unit of work's flush of these columns cost more than
+    the statement itself.
+    """
+    db.session.execute(_decision_update(tuple(values)), {"claim_id": claim.id, **values})
+    for key, value in values.items():
+        set_committed_value(claim, key, value)
+
+
+@functools.cache
+def _decision_update(columns: tuple[str, ...]) -> Update:
+    table = Claim.__table__
+    return (
+        table.update()
+        .where(table.c.id == bindparam("claim_id"))
+        .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
+    )
 
 
 @functools.cache
