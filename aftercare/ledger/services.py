@@ -247,6 +247,7 @@ def _posting_statement(legs: int) -> Select:
     return select(select(added.c.id).scalar_subquery().label("id")).add_cte(posted.cte("posted"))
 
 
+# The columns a posting writes into ledger_transaction (everything but its id).
 TRANSACTION_COLUMNS = (
     "fiscal_year_id",
     "type",

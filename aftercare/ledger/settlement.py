@@ -46,7 +46,12 @@ from aftercare.ledger.models import (
     PayoutLine,
     Posting,
 )
-from aftercare.ledger.services import InsufficientBalance, account_ids, move_balances
+from aftercare.ledger.services import (
+    TRANSACTION_COLUMNS,
+    InsufficientBalance,
+    account_ids,
+    move_balances,
+)
 from aftercare.tickets.models import Ticket, TicketHistory
 from aftercare.timeutil import seoul_midnight_utc, seoul_today
 from aftercare.transactions import LEDGER_TABLES, begin_write, refresh_statistics
@@ -321,19 +326,7 @@ def _post_settlements(chunk: Chunk, actor_id: int | None, now: datetime) -> None
     """
     txn = LedgerTransaction.__table__
     add_transactions = insert(txn).from_select(
-        [
-            "fiscal_year_id",
-            "type",
-            "idempotency_key",
-            "amount",
-            "claim_id",
-            "firm_id",
-            "support_type",
-            "batch_id",
-            "reason",
-            "actor_id",
-            "created_at",
-        ],
+        list(TRANSACTION_COLUMNS),
         select(
             Claim.fiscal_year_id,
             literal("settle"),
