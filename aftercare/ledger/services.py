@@ -301,8 +301,9 @@ def _balance_params(accounts: Mapping[str, int], postings: list[tuple[str, int]]
 
 
 def _refuse_unmoved(accounts: Mapping[str, int], postings: list[tuple[str, int]]) -> None:
-    name = next(n for n, d in postings if accounts[n] in _guarded(accounts, postings))
-    lacking = -dict(postings)[name]
+    guarded = _guarded(accounts, postings)
+    name = next(n for n, _ in postings if accounts[n] in guarded)
+    lacking = -guarded[accounts[name]]
     raise InsufficientBalance(f"Account {name} lacks {lacking} won", reason="pool_exhausted")
 
 
