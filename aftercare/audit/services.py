@@ -16,6 +16,8 @@ from aftercare.extensions import db
 
 # Any constant works; it names the advisory lock that serialises the chain on PostgreSQL.
 AUDIT_CHAIN_LOCK = 7_301_021
+# PostgreSQL: take that lock, then read the last link with a snapshot taken after it.
+CHAIN_HEAD = text("SELECT id, hash FROM audit_chain_head(:k)")
 
 
 def _payload(event: AuditEvent) -> dict[str, Any]:
@@ -43,13 +45,15 @@ def record_event(
     """Append one event to the chain inside the caller's transaction; return its id.
 
     The chain is serialised: PostgreSQL by an advisory lock held to commit (so call
-    this late in a transaction), SQLite by its single writer.
+    this late in a transaction), taken with the read of the last link in one call
+    (migration 0009), SQLite by its single writer.
     """
     session = db.session
     session.flush()  # the caller's changes go out before the chain is locked, not under it
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_CHAIN_LOCK})
-    last = session.execute(_last_link()).first()
+        last = session.execute(CHAIN_HEAD, {"k": AUDIT_CHAIN_LOCK}).first()
+    else:
+        last = session.execute(_last_link()).first()
     event = AuditEvent(
         id=(last.id + 1) if last else 1,
         created_at=utcnow(),
