@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import BigInteger, Row, Select, Update, bindparam, func, select, text
 from sqlalchemy.orm import lazyload
@@ -291,28 +290,25 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
         raise Conflict(
             error.message, reason="pool_exhausted", current_status=claim.status
         ) from error
-    within_cap = db.session.execute(
-        _reserve_within_cap(), {"usage_id": usage.id, "amount": amount, "cap": cap}
-    ).rowcount
-    if within_cap != 1:  # pragma: no cover - the usage row is locked above
+    now = utcnow()
+    reservation = {"usage_id": usage.id, "amount": amount, "cap": cap}
+    decision = {
+        "status": "approved",
+        "fiscal_year_id": fiscal_year.id,
+        "computed_share": share.computed_share,
+        "government_share": amount,
+        "firm_share": share.firm_share,
+        "limited_by": share.limited_by,
+        "approved_at": now,
+        "decided_at": now,
+        "decided_by_id": actor.id,
+    }
+    if not _reserve_and_decide(claim, reservation, decision):  # pragma: no cover - row locked
         raise Conflict(
             REFUSAL_MESSAGES["firm_cap_exhausted"],
             reason="firm_cap_exhausted",
             current_status=claim.status,
         )
-    now = utcnow()
-    _write_decision(
-        claim,
-        status="approved",
-        fiscal_year_id=fiscal_year.id,
-        computed_share=share.computed_share,
-        government_share=amount,
-        firm_share=share.firm_share,
-        limited_by=share.limited_by,
-        approved_at=now,
-        decided_at=now,
-        decided_by_id=actor.id,
-    )
     set_committed_value(claim, "fiscal_year", fiscal_year)
     _notify_firm(claim, "claim_approved")
     record_event(  # last: the audit chain's lock is held from here to the commit
@@ -333,24 +329,45 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
     return claim
 
 
-def _write_decision(claim: Claim, **values: Any) -> None:
-    """The claim's decision as one Core UPDATE; the loaded claim shows it unflushed.
+def _reserve_and_decide(claim: Claim, reservation: dict[str, int], decision: dict) -> bool:
+    """Reserve the share on the firm's usage row, within its cap, and write the decision.
 
-    On the approval path the unit of work's flush of these columns cost more than
-    the statement itself.
+    False, with nothing written, when the reservation would pass the cap. PostgreSQL
+    does both in one statement (the claim is written only if the reservation was),
+    SQLite in two. The loaded claim shows the decision unflushed: on this path the
+    unit of work's flush of these columns cost more than the statements.
     """
-    db.session.execute(_decision_update(tuple(values)), {"claim_id": claim.id, **values})
-    for key, value in values.items():
+    columns = tuple(decision)
+    values = {"claim_id": claim.id} | {f"v_{key}": value for key, value in decision.items()}
+    if db.session.get_bind().dialect.name == "postgresql":
+        done = db.session.execute(_reserving_decision(columns), values | reservation)
+        if done.rowcount != 1:
+            return False
+    else:
+        if db.session.execute(_reserve_within_cap(), reservation).rowcount != 1:
+            return False
+        db.session.execute(_decision_update(columns), values)
+    for key, value in decision.items():
         set_committed_value(claim, key, value)
+    return True
+
+
+@functools.cache
+def _reserving_decision(columns: tuple[str, ...]) -> Update:
+    """WITH reserved AS (reservation within the cap) UPDATE claim … only if it was made."""
+    reserved = _reserve_within_cap().returning(FirmUsage.__table__.c.id).cte("reserved")
+    return _decision_update(columns).where(select(reserved.c.id).exists())
 
 
 @functools.cache
 def _decision_update(columns: tuple[str, ...]) -> Update:
+    """UPDATE claim SET <column> = :v_<column> …: prefixed, because a statement with a
+    nested UPDATE would take a parameter named like a column into that one's SET."""
     table = Claim.__table__
     return (
         table.update()
         .where(table.c.id == bindparam("claim_id"))
-        .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
+        .values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns})
     )
 
 
