@@ -11,6 +11,7 @@ from flask import Flask, g, request
 from werkzeug.routing import IntegerConverter
 
 from aftercare.json_provider import OrjsonProvider
+from aftercare.sessions import CookieSessionInterface
 from config import Config, ProductionConfig, config_for
 
 MAX_ID = 2**31 - 1  # the largest id a database column holds; larger ids are simply not found
@@ -50,6 +51,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     app.json = OrjsonProvider(app)
+    app.session_interface = CookieSessionInterface()
     _load_config(app, config)
     app.url_map.converters["int"] = IdConverter
     register_extensions(app)
