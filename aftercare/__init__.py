@@ -115,6 +115,7 @@ def register_request_hooks(app: Flask) -> None:
     from aftercare.api.base import api_guard
     from aftercare.extensions import csrf
     from aftercare.input_guard import refuse_nul_characters
+    from aftercare.transactions import end_read
 
     @app.before_request
     def _request_id() -> None:
@@ -129,6 +130,8 @@ def register_request_hooks(app: Flask) -> None:
         if app.config["WTF_CSRF_ENABLED"] and request.method not in ("GET", "HEAD", "OPTIONS"):
             csrf.protect()
         return None
+
+    app.after_request(end_read)
 
     security_headers = dict(SECURITY_HEADERS)
     if app.config.get("SESSION_COOKIE_SECURE"):  # production: HTTPS only

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, request
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from aftercare.extensions import db
 
@@ -18,7 +21,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def configure_engine(engine: Engine) -> None:
-    """Install the SQLite pragmas and explicit BEGIN handling; no-op elsewhere."""
+    """PostgreSQL: literal limits; SQLite: the pragmas and explicit BEGIN handling."""
+    if engine.dialect.name == "postgresql":
+        engine.dialect.statement_compiler = _literal_limits(engine.dialect.statement_compiler)
     if engine.dialect.name != "sqlite":
         return
 
@@ -39,6 +44,23 @@ def configure_engine(engine: Engine) -> None:
         # Straight to the driver: every request begins a transaction, and the engine's
         # statement machinery cost more than the BEGIN itself.
         conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _literal_limits(compiler: type[SQLCompiler]) -> type[SQLCompiler]:
+    """The dialect's compiler, writing LIMIT and OFFSET values into the SQL text.
+
+    PostgreSQL plans a prepared `… LIMIT $1` afresh on every execution: its generic
+    plan, costed for an unknown limit, never beats a custom one, and planning the
+    ticket list cost twice as long as running it. With the number in the text it
+    keeps one plan. Statements stay cached: the value is rendered at execution
+    (SQLAlchemy's `literal_execute`), and a limit is an integer, never user text.
+    """
+
+    class LiteralLimitCompiler(compiler):  # type: ignore[misc, valid-type]
+        def limit_clause(self, select: Any, **kw: Any) -> str:
+            return super().limit_clause(select, **{**kw, "literal_execute": True})
+
+    return LiteralLimitCompiler
 
 
 def begin_write() -> None:
@@ -64,15 +86,36 @@ def commit_keeping(*objects: Any) -> None:
     what they wrote, and reloading it would cost a round trip per request.
     """
     session = db.session()
+    _commit_without_expiring(session)
+    keep = {id(obj) for obj in objects}
+    for obj in list(session.identity_map.values()):
+        if id(obj) not in keep:
+            session.expire(obj)
+
+
+def end_read(response: Response) -> Response:
+    """After a successful GET or HEAD, end its transaction with COMMIT, not ROLLBACK.
+
+    A read wrote nothing, so both end it alike for the data; but psycopg forgets
+    every prepared statement on a ROLLBACK, so PostgreSQL parsed and planned each
+    statement of every page afresh (planning the ticket list took longer than
+    running it). An error answer still rolls back, and ORM changes a service left
+    uncommitted are never committed here: with any pending, the read rolls back.
+    """
+    if request.method not in ("GET", "HEAD") or response.status_code >= 400:
+        return response
+    session = db.session()
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        _commit_without_expiring(session)  # the page is rendered: nothing reads them again
+    return response
+
+
+def _commit_without_expiring(session: Session) -> None:
     session.expire_on_commit = False
     try:
         session.commit()
     finally:
         session.expire_on_commit = True
-    keep = {id(obj) for obj in objects}
-    for obj in list(session.identity_map.values()):
-        if id(obj) not in keep:
-            session.expire(obj)
 
 
 # The tables settlement and reconciliation read in bulk.

@@ -1,0 +1,45 @@
+"""PostgreSQL keeps one plan for the ticket list across requests (prepared, generic).
+
+psycopg prepares a statement after a few executions on a connection, and forgets
+them all on a ROLLBACK: reads end with COMMIT. A `LIMIT $1` would make PostgreSQL
+plan the statement afresh on every execution: limits are written into the SQL.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from aftercare.extensions import db
+from tests.integration.ledger_support import quick_claim
+
+
+@pytest.fixture
+def database_url(pg_database: str) -> str:
+    return pg_database
+
+
+def test_the_ticket_list_keeps_a_prepared_generic_plan_across_requests(make, api):
+    manager = make.user("manager")
+    for _ in range(3):
+        quick_claim(make.firm().id, manager.id, [("parts", 100_000)])
+    caller = api.as_(manager)
+    db.session.remove()
+
+    for _ in range(12):
+        answer = caller.get("/tickets?limit=2")
+        assert answer.status_code == 200
+        assert len(answer.json["items"]) == 2
+        db.session.remove()  # the request's teardown (tests share one app context)
+
+    plans = db.session.execute(
+        text(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'SELECT ticket.id, %'"
+        )
+    ).all()
+    assert len(plans) == 1, plans
+    statement, generic, custom = plans[0]
+    assert "LIMIT 3" in statement  # written in, not a parameter
+    assert generic >= 5, (generic, custom)  # prepared after a few runs, then reused
+    assert custom == 0  # never planned afresh per execution

@@ -1,0 +1,62 @@
+"""A successful read ends its transaction with COMMIT; errors and ORM changes roll back."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event, select
+
+from aftercare.auth.models import User
+from aftercare.extensions import db
+from tests.integration.ledger_support import quick_claim
+
+
+def _recorder(ends: list[str], name: str):
+    return lambda _conn: ends.append(name)
+
+
+@contextmanager
+def transaction_ends():
+    """The names of the transaction ends (commit, rollback) seen inside the block."""
+    ends: list[str] = []
+    listeners = {name: _recorder(ends, name) for name in ("commit", "rollback")}
+    for name, listener in listeners.items():
+        event.listen(db.engine, name, listener)
+    try:
+        yield ends
+    finally:
+        for name, listener in listeners.items():
+            event.remove(db.engine, name, listener)
+
+
+def test_a_successful_read_commits_and_a_failed_one_rolls_back(make, api):
+    manager = make.user("manager")
+    quick_claim(make.firm().id, manager.id, [("parts", 100_000)])
+    caller = api.as_(manager)
+
+    with transaction_ends() as ends:
+        assert caller.get("/tickets").status_code == 200
+    assert ends == ["commit"]
+
+    with transaction_ends() as ends:
+        assert caller.get("/tickets/999999").status_code == 404
+    assert ends == ["rollback"]
+
+    with transaction_ends() as ends:
+        assert api.get("/tickets").status_code == 401  # no token
+    assert "commit" not in ends
+
+
+def test_a_read_never_commits_orm_changes_left_pending(app, client, make):
+    user_id = make.user("manager", name="Before").id
+    db.session.commit()
+    db.session.remove()
+
+    @app.get("/test-pending-change")
+    def pending_change():
+        db.session.get(User, user_id).name = "After"  # changed, never committed
+        return "ok"
+
+    assert client.get("/test-pending-change").status_code == 200
+    db.session.remove()
+    assert db.session.scalar(select(User.name).where(User.id == user_id)) == "Before"
