@@ -214,10 +214,12 @@ def measure_endpoints(engine: str, size: int, seconds: int) -> dict:
 
 
 def measure_approvals(url: str, token: str, seconds: int) -> dict:
-    """8 clients approve distinct pending claims; 409s (a firm's cap used up) are counted.
+    """8 clients approve distinct pending claims: `approved_rps` counts the approvals.
 
-    A 2-second warm-up first, as for every endpoint (prepared statements, caches),
-    on claims of its own: the measured run approves only claims still pending.
+    A claim whose firm has used up its cap is refused (409, counted in `non_2xx`):
+    a right answer, but not an approval. A 2-second warm-up first, as for every
+    endpoint (prepared statements, caches), on claims of its own: the measured run
+    approves only claims still pending.
     """
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     for run_seconds in (2, seconds):
@@ -229,6 +231,8 @@ def measure_approvals(url: str, token: str, seconds: int) -> dict:
             script="approvals.lua",
             env={"APPROVE_IDS": ",".join(map(str, _pending_claim_ids(url)))},
         )
+    approved = result["requests"] - result["non_2xx"] - result["errors"]
+    result["approved_rps"] = round(result["rps"] * approved / max(result["requests"], 1), 1)
     log(f"approvals: {result}")
     return result
 
@@ -326,8 +330,8 @@ def target_rows(report: dict) -> list[tuple[str, str, str, bool]]:
                 target = f"{name} 100k within {GROWTH}× of 10k"
                 rows.append((target, engine, f"{slower:.2f}×", slower <= GROWTH))
     if report.get("approvals"):
-        rps = report["approvals"]["rps"]
-        ok = rps >= APPROVALS_PER_SECOND and report["approvals"]["non_2xx"] == 0
+        rps = report["approvals"]["approved_rps"]
+        ok = rps >= APPROVALS_PER_SECOND
         rows.append((f"approvals ≥ {APPROVALS_PER_SECOND}/s", "postgresql", f"{rps:,.0f}/s", ok))
     for engine, result in report.get("settlement", {}).items():
         limit = SETTLE_SECONDS[engine]
@@ -387,8 +391,9 @@ def markdown(report: dict) -> str:
         a = report["approvals"]
         lines += [
             "",
-            f"Approvals (PostgreSQL, 8 clients): **{a['rps']:,.0f}/s**, p95 {a['p95_ms']} ms, "
-            f"non-2xx {a['non_2xx']}.",
+            f"Approvals (PostgreSQL, 8 clients): **{a['approved_rps']:,.0f}/s** approved "
+            f"({a['rps']:,.0f} requests/s), p95 {a['p95_ms']} ms, refused (a firm's cap used "
+            f"up) {a['non_2xx']}, errors {a['errors']}.",
         ]
     for engine, s in report.get("settlement", {}).items():
         lines.append(
