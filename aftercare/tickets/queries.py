@@ -11,6 +11,7 @@ from sqlalchemy import Integer, Select, Text, bindparam, cast, column, select, t
 
 from aftercare.auth.models import User
 from aftercare.domain.errors import Forbidden
+from aftercare.domain.states import CATEGORIES, SEVERITIES, Status
 from aftercare.extensions import db
 from aftercare.pagination import MAX_ID, Page, decode_cursor, keyset_page, page_of
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
@@ -81,6 +82,14 @@ def filtered(stmt: Select, filters: TicketFilters) -> Select:
 
 # Filters compared for equality, in a fixed order: the order of the statement's WHERE.
 EQUALS = ("status", "category", "severity", "firm_id", "meister_id", "sla_breached")
+# Filters over a fixed vocabulary are written into the SQL (see `conditions`); a value
+# outside it becomes one that no ticket has, so the texts stay few.
+VOCABULARY = {
+    "status": frozenset(Status),
+    "category": frozenset(CATEGORIES),
+    "severity": frozenset(SEVERITIES),
+}
+NO_SUCH_VALUE = ""
 
 
 def filter_shape(filters: TicketFilters, dialect: str) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -94,6 +103,8 @@ def filter_shape(filters: TicketFilters, dialect: str) -> tuple[tuple[str, ...],
     for name in EQUALS:
         value = getattr(filters, name)
         if value or (name == "sla_breached" and value is not None):
+            if name in VOCABULARY and value not in VOCABULARY[name]:
+                value = NO_SUCH_VALUE
             shape.append(name)
             values[f"f_{name}"] = value
     if filters.q:
@@ -114,7 +125,13 @@ def filter_shape(filters: TicketFilters, dialect: str) -> tuple[tuple[str, ...],
 
 
 def conditions(shape: tuple[str, ...]) -> list[Any]:
-    """The WHERE conditions of a filter shape, with bound parameters named f_<name>."""
+    """The WHERE conditions of a filter shape, with bound parameters named f_<name>.
+
+    Vocabulary values (status, category, severity) are written into the SQL at
+    execution: PostgreSQL then keeps one plan per value, where with a parameter it
+    planned the filtered list afresh on every request. Text search stays a parameter,
+    planned per pattern: a rare word wants the trigram index, a common one does not.
+    """
     clauses = []
     for name in shape:
         if name == "fts":
@@ -123,7 +140,8 @@ def conditions(shape: tuple[str, ...]) -> list[Any]:
         elif name.startswith("like"):
             clauses.append(TICKET.c.search_text.like(bindparam(f"f_{name}"), escape="\\"))
         else:
-            clauses.append(TICKET.c[name] == bindparam(f"f_{name}"))
+            value = bindparam(f"f_{name}", literal_execute=name in VOCABULARY)
+            clauses.append(TICKET.c[name] == value)
     return clauses
 
 

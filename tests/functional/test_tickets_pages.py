@@ -486,6 +486,16 @@ def test_list_filters_show_only_matching_tickets(client, auth, make):
     assert everything == [critical.id, upgrade.id, breakdown.id]
 
 
+@pytest.mark.parametrize("query", ["status=bogus", "category=fire", "severity=' OR 1=1 --"])
+def test_a_filter_value_outside_its_vocabulary_matches_nothing(client, auth, make, query):
+    file_ticket(make.user("firm"), title="유압 누유")
+    auth.login(make.user("manager"))
+    page = client.get(f"/tickets?{query}")
+    assert page.status_code == 200
+    assert ticket_links(text_of(page)) == []
+    assert "조건에 맞는 A/S 요청이 없습니다." in text_of(page)
+
+
 def test_list_pagination_links_walk_every_ticket_once(client, auth, make):
     firm_user = make.user("firm")
     made = [file_ticket(firm_user, title=f"티켓 {n}").id for n in range(5)]

@@ -43,3 +43,27 @@ def test_the_ticket_list_keeps_a_prepared_generic_plan_across_requests(make, api
     assert "LIMIT 3" in statement  # written in, not a parameter
     assert generic >= 5, (generic, custom)  # prepared after a few runs, then reused
     assert custom == 0  # never planned afresh per execution
+
+
+def test_a_filtered_list_writes_its_vocabulary_values_in_and_keeps_its_plan(make, api):
+    manager = make.user("manager")
+    quick_claim(make.firm().id, manager.id, [("parts", 100_000)])
+    caller = api.as_(manager)
+    db.session.remove()
+
+    for _ in range(12):
+        answer = caller.get("/tickets?status=confirmed&category=breakdown")
+        assert answer.status_code == 200
+        assert [t["status"] for t in answer.json["items"]] == ["confirmed"]
+        db.session.remove()
+
+    plans = db.session.execute(
+        text(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'SELECT ticket.id, %' AND statement LIKE :written_in"
+        ),
+        {"written_in": "%ticket.status = 'confirmed' AND ticket.category = 'breakdown'%"},
+    ).all()
+    assert len(plans) == 1, plans
+    assert plans[0].generic_plans >= 5
+    assert plans[0].custom_plans == 0
