@@ -21,7 +21,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def configure_engine(engine: Engine) -> None:
-    """PostgreSQL: literal limits; SQLite: the pragmas and explicit BEGIN handling."""
+    """Write tracking; PostgreSQL: literal limits; SQLite: pragmas and explicit BEGIN."""
+    _track_writes(engine)
     if engine.dialect.name == "postgresql":
         engine.dialect.statement_compiler = _literal_limits(engine.dialect.statement_compiler)
     if engine.dialect.name != "sqlite":
@@ -93,21 +94,45 @@ def commit_keeping(*objects: Any) -> None:
             session.expire(obj)
 
 
+# Set on a connection's info when its transaction sent anything but a SELECT.
+WROTE = "aftercare_wrote"
+
+
+def _track_writes(engine: Engine) -> None:
+    """Note on each connection whether its current transaction has sent a write."""
+
+    @event.listens_for(engine, "begin")
+    def _fresh(conn: Any) -> None:
+        conn.info[WROTE] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip()[:6].upper().startswith("SELECT"):
+            conn.info[WROTE] = True  # DML, DDL, WITH … (maybe data-modifying), anything
+
+
 def end_read(response: Response) -> Response:
     """After a successful GET or HEAD, end its transaction with COMMIT, not ROLLBACK.
 
     A read wrote nothing, so both end it alike for the data; but psycopg forgets
     every prepared statement on a ROLLBACK, so PostgreSQL parsed and planned each
     statement of every page afresh (planning the ticket list took longer than
-    running it). An error answer still rolls back, and ORM changes a service left
-    uncommitted are never committed here: with any pending, the read rolls back.
+    running it). Only a transaction that sent nothing but SELECTs and holds no
+    pending ORM changes is committed: anything a request wrote and left
+    uncommitted, and every error answer, still rolls back.
     """
     if request.method not in ("GET", "HEAD") or response.status_code >= 400:
         return response
     session = db.session()
-    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+    if session.in_transaction() and not _wrote(session):
         _commit_without_expiring(session)  # the page is rendered: nothing reads them again
     return response
+
+
+def _wrote(session: Session) -> bool:
+    if session.new or session.dirty or session.deleted:
+        return True
+    return session.connection().info.get(WROTE, True)
 
 
 def _commit_without_expiring(session: Session) -> None:

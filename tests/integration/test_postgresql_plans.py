@@ -19,25 +19,38 @@ def database_url(pg_database: str) -> str:
     return pg_database
 
 
+def _list_twelve_times(caller, path: str) -> list[list[dict]]:
+    """GET `path` 12 times, each request ending as in production (its own teardown)."""
+    db.session.remove()
+    pages = []
+    for _ in range(12):
+        answer = caller.get(path)
+        assert answer.status_code == 200
+        pages.append(answer.json["items"])
+        db.session.remove()  # the request's teardown (tests share one app context)
+    return pages
+
+
+def _list_plans(written_in: str = "%") -> list:
+    """(statement, generic_plans, custom_plans) of the prepared ticket-list statements."""
+    return db.session.execute(
+        text(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'SELECT ticket.id, %' AND statement LIKE :written_in"
+        ),
+        {"written_in": written_in},
+    ).all()
+
+
 def test_the_ticket_list_keeps_a_prepared_generic_plan_across_requests(make, api):
     manager = make.user("manager")
     for _ in range(3):
         quick_claim(make.firm().id, manager.id, [("parts", 100_000)])
-    caller = api.as_(manager)
-    db.session.remove()
 
-    for _ in range(12):
-        answer = caller.get("/tickets?limit=2")
-        assert answer.status_code == 200
-        assert len(answer.json["items"]) == 2
-        db.session.remove()  # the request's teardown (tests share one app context)
+    pages = _list_twelve_times(api.as_(manager), "/tickets?limit=2")
 
-    plans = db.session.execute(
-        text(
-            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
-            "WHERE statement LIKE 'SELECT ticket.id, %'"
-        )
-    ).all()
+    assert all(len(items) == 2 for items in pages)
+    plans = _list_plans()
     assert len(plans) == 1, plans
     statement, generic, custom = plans[0]
     assert "LIMIT 3" in statement  # written in, not a parameter
@@ -48,22 +61,11 @@ def test_the_ticket_list_keeps_a_prepared_generic_plan_across_requests(make, api
 def test_a_filtered_list_writes_its_vocabulary_values_in_and_keeps_its_plan(make, api):
     manager = make.user("manager")
     quick_claim(make.firm().id, manager.id, [("parts", 100_000)])
-    caller = api.as_(manager)
-    db.session.remove()
 
-    for _ in range(12):
-        answer = caller.get("/tickets?status=confirmed&category=breakdown")
-        assert answer.status_code == 200
-        assert [t["status"] for t in answer.json["items"]] == ["confirmed"]
-        db.session.remove()
+    pages = _list_twelve_times(api.as_(manager), "/tickets?status=confirmed&category=breakdown")
 
-    plans = db.session.execute(
-        text(
-            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
-            "WHERE statement LIKE 'SELECT ticket.id, %' AND statement LIKE :written_in"
-        ),
-        {"written_in": "%ticket.status = 'confirmed' AND ticket.category = 'breakdown'%"},
-    ).all()
+    assert all([t["status"] for t in items] == ["confirmed"] for items in pages)
+    plans = _list_plans("%ticket.status = 'confirmed' AND ticket.category = 'breakdown'%")
     assert len(plans) == 1, plans
     assert plans[0].generic_plans >= 5
     assert plans[0].custom_plans == 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from sqlalchemy import event, select
+import pytest
+from sqlalchemy import event, select, update
 
 from aftercare.auth.models import User
 from aftercare.extensions import db
@@ -47,16 +48,27 @@ def test_a_successful_read_commits_and_a_failed_one_rolls_back(make, api):
     assert "commit" not in ends
 
 
-def test_a_read_never_commits_orm_changes_left_pending(app, client, make):
+def _change_name(how: str, user_id: int) -> None:
+    if how == "pending":  # changed in the session, never flushed
+        db.session.get(User, user_id).name = "After"
+    elif how == "flushed":  # sent to the database by the next query's autoflush
+        db.session.get(User, user_id).name = "After"
+        db.session.scalar(select(User.id).where(User.id == user_id))
+    else:  # a Core UPDATE, which the session does not track
+        db.session.execute(update(User).where(User.id == user_id).values(name="After"))
+
+
+@pytest.mark.parametrize("how", ["pending", "flushed", "core"])
+def test_a_read_never_commits_what_it_wrote_and_left_uncommitted(app, client, make, how):
     user_id = make.user("manager", name="Before").id
     db.session.commit()
     db.session.remove()
 
-    @app.get("/test-pending-change")
-    def pending_change():
-        db.session.get(User, user_id).name = "After"  # changed, never committed
+    @app.get("/test-uncommitted-write")
+    def uncommitted_write():
+        _change_name(how, user_id)
         return "ok"
 
-    assert client.get("/test-pending-change").status_code == 200
+    assert client.get("/test-uncommitted-write").status_code == 200
     db.session.remove()
     assert db.session.scalar(select(User.name).where(User.id == user_id)) == "Before"
