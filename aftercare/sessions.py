@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response
+from flask import request as current_request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
@@ -34,6 +35,6 @@ class CookieSessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
-        if request.path.startswith(API_PREFIX):
+        if current_request.path.startswith(API_PREFIX):
             return
         super().save_session(app, session, response)

@@ -107,7 +107,7 @@ def _track_writes(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _note(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip()[:6].upper().startswith("SELECT"):
+        if statement.lstrip()[:6].upper() != "SELECT":
             conn.info[WROTE] = True  # DML, DDL, WITH … (maybe data-modifying), anything
 
 

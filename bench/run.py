@@ -243,14 +243,11 @@ def _pending_claim_ids(url: str, limit: int = 20_000) -> list[int]:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
+    query = text("SELECT id FROM claim WHERE status = 'pending' ORDER BY id LIMIT :limit")
     with engine.connect() as conn:
-        ids = conn.execute(
-            text("SELECT id FROM claim WHERE status = 'pending' ORDER BY id LIMIT :limit"),
-            {"limit": limit},
-        )
-        ids = ids.scalars().all()
+        ids = conn.execute(query, {"limit": limit}).scalars().all()
     engine.dispose()
-    return ids
+    return list(ids)
 
 
 def measure_hello(seconds: int) -> dict:
