@@ -161,7 +161,14 @@ def credentials() -> tuple[str, str]:
     response.read()
     if response.status != 302:
         raise RuntimeError("sign-in for the benchmark failed")
-    return token, response.getheader("Set-Cookie").split(";")[0]
+    cookie = response.getheader("Set-Cookie").split(";")[0]
+    # As a browser would: the first page adds the session's CSRF token to the cookie,
+    # and later requests send the cookie as it was set.
+    conn.request("GET", "/tickets", headers={"Cookie": cookie})
+    response = conn.getresponse()
+    response.read()
+    refreshed = response.getheader("Set-Cookie")
+    return token, refreshed.split(";")[0] if refreshed else cookie
 
 
 def app_env(url: str) -> dict[str, str]:
