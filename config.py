@@ -50,6 +50,10 @@ class Config:
     # encode it; without it the address of the request that made the label is used.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", 30))
+    # Rendered list fragments kept per data version and worker (aftercare/fragments.py);
+    # 0 entries turns the cache off.
+    FRAGMENT_CACHE_SIZE = int(os.environ.get("FRAGMENT_CACHE_SIZE", 256))
+    FRAGMENT_CACHE_SECONDS = int(os.environ.get("FRAGMENT_CACHE_SECONDS", 300))
     SMTP_HOST = os.environ.get("SMTP_HOST")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", 25))
     MAIL_FROM = os.environ.get("MAIL_FROM", "aftercare@localhost")

@@ -77,6 +77,7 @@ def _load_config(app: Flask, config: type[Config] | dict[str, Any] | None) -> No
 
 
 def register_extensions(app: Flask) -> None:
+    from aftercare import fragments
     from aftercare.api.base import make_api
     from aftercare.extensions import babel, csrf, db, limiter, login_manager, migrate
     from aftercare.i18n import select_locale, select_timezone
@@ -102,6 +103,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
+    fragments.init_app(app)
     api = make_api()
     api.init_app(app)
     app.extensions["aftercare_api"] = api
@@ -115,7 +117,9 @@ def register_request_hooks(app: Flask) -> None:
     from aftercare.api.base import api_guard
     from aftercare.extensions import csrf
     from aftercare.input_guard import refuse_nul_characters
-    from aftercare.transactions import end_read
+    from aftercare.transactions import begin_read, end_read
+
+    app.before_request(begin_read)
 
     @app.before_request
     def _request_id() -> None:

@@ -38,10 +38,19 @@ class OrjsonProvider(DefaultJSONProvider):
         """`obj` as JSON with datetimes and dates in ISO 8601 (naive datetimes are UTC)."""
         return self._respond(obj, ISO_OPTIONS)
 
-    def _respond(self, obj: Any, options: int) -> Response:
-        pretty = self.compact is False or (self.compact is None and self._app.debug)
-        body = self._encode(obj, pretty, options) + b"\n"
+    def iso_body(self, obj: Any) -> bytes:
+        """The body `iso_response` sends for `obj` (for a caller that keeps it)."""
+        return self._body(obj, ISO_OPTIONS)
+
+    def body_response(self, body: bytes) -> Response:
         return self._app.response_class(body, mimetype=self.mimetype)
+
+    def _respond(self, obj: Any, options: int) -> Response:
+        return self.body_response(self._body(obj, options))
+
+    def _body(self, obj: Any, options: int) -> bytes:
+        pretty = self.compact is False or (self.compact is None and self._app.debug)
+        return self._encode(obj, pretty, options) + b"\n"
 
     @staticmethod
     def _encode(obj: Any, pretty: bool, options: int = OPTIONS) -> bytes:

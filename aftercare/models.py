@@ -5,6 +5,7 @@ from aftercare.assets.models import Asset
 from aftercare.audit.models import AuditEvent
 from aftercare.auth.models import ApiToken, User
 from aftercare.claims.models import Claim
+from aftercare.data_version import DataVersion
 from aftercare.firms.models import Firm
 from aftercare.jobs.models import JobRun, SchedulerLease
 from aftercare.ledger.models import (
@@ -22,7 +23,8 @@ from aftercare.notifications.models import Notification, NotificationPreference
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
 
 __all__ = [
-    "ApiToken", "Asset", "Attachment", "AuditEvent", "Claim", "Comment", "CostLine", "Firm",
+    "ApiToken", "Asset", "Attachment", "AuditEvent", "Claim", "Comment", "CostLine", "DataVersion",
+    "Firm",
     "FirmUsage",
     "FiscalYear", "IdempotencyRecord", "JobRun", "LedgerAccount", "LedgerTransaction",
     "MeisterProfile", "Notification", "NotificationPreference",

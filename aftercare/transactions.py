@@ -108,7 +108,34 @@ def _track_writes(engine: Engine) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def _note(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if statement.lstrip()[:6].upper() != "SELECT":
+            if conn.get_execution_options().get(READ_ONLY):
+                raise RuntimeError(f"{request.endpoint} is read-only, yet it sent: {statement}")
             conn.info[WROTE] = True  # DML, DDL, WITH … (maybe data-modifying), anything
+
+
+# Reads that only ever send SELECTs, and show nothing that needs one snapshot across
+# statements. On PostgreSQL they run without a transaction: BEGIN and COMMIT were two
+# of a list request's five round trips. Each statement then reads what is committed
+# when it starts, as it would under READ COMMITTED in a transaction.
+READ_ONLY_ENDPOINTS = frozenset(
+    {"tickets.index", "tickets_api.list_tickets", "tickets_api.get_ticket"}
+)
+READ_ONLY = "aftercare_read_only"  # the execution option marking such a request's connection
+
+
+def begin_read() -> None:
+    """Before a read-only endpoint on PostgreSQL: take the connection in autocommit.
+
+    Anything but a SELECT on it raises (see `_track_writes`): the endpoint was
+    misfiled, and no write may commit by itself statement by statement.
+    """
+    if (
+        request.endpoint in READ_ONLY_ENDPOINTS
+        and request.method in ("GET", "HEAD")
+        and db.engine.dialect.name == "postgresql"
+        and not db.session().in_transaction()  # a shared session (tests) keeps its own
+    ):
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT", READ_ONLY: True})
 
 
 def end_read(response: Response) -> Response:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import request, send_file
+from flask import current_app, request, send_file
 from marshmallow import Schema, fields, validate
 
+from aftercare import fragments
 from aftercare.api.base import Blueprint, api_user
 from aftercare.api.schemas import Id, ListQuery, UtcDateTime, list_schema
+from aftercare.data_version import TICKETS
 from aftercare.domain.errors import NotFound, ValidationFailed
 from aftercare.domain.states import CATEGORIES, SEVERITIES, SUPPORT_TYPES, Status
 from aftercare.tickets import queries, serialize, services, storage
@@ -135,9 +137,15 @@ def create_ticket(body: dict):
 @blp.arguments(TicketQuery, location="query")
 @blp.response(200, TicketList)
 def list_tickets(query: dict):
-    filters = queries.TicketFilters.from_args(query)
-    page = queries.ticket_page(api_user(), filters, query["limit"], query["cursor"])
-    return serialize.ticket_page_response(page)
+    user = api_user()  # a page's JSON is kept per data version (aftercare/fragments.py)
+
+    def body() -> bytes:
+        filters = queries.TicketFilters.from_args(query)
+        page = queries.ticket_page(user, filters, query["limit"], query["cursor"])
+        return serialize.ticket_page_body(page)
+
+    key = (request.query_string, *queries.scope_key(user))
+    return current_app.json.body_response(fragments.kept("api.tickets", TICKETS, key, body))
 
 
 @blp.route("/tickets/<int:ticket_id>", methods=["GET"])

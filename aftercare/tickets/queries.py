@@ -59,11 +59,11 @@ def scoped_tickets(actor: User, stmt: Select | None = None) -> Select:
     `stmt` (default: the Ticket entity) is the select over the ticket table to narrow.
     """
     stmt = select(Ticket) if stmt is None else stmt
-    scope, value = _scope(actor)
+    scope, value = scope_of(actor)
     return stmt if scope is None else stmt.where(SCOPES[scope] == value)
 
 
-def _scope(actor: User) -> tuple[str | None, int | None]:
+def scope_of(actor: User) -> tuple[str | None, int | None]:
     """(column name narrowing the actor's tickets, its value); (None, None) for all."""
     if actor.role == "firm":
         return "firm", actor.firm_id
@@ -72,6 +72,11 @@ def _scope(actor: User) -> tuple[str | None, int | None]:
     if actor.role in ("manager", "auditor"):
         return None, None
     raise Forbidden("Administrators do not see tickets")
+
+
+def scope_key(actor: User) -> tuple[str, str | None, int | None]:
+    """What of `actor` decides which tickets they see and how: role, scope and its value."""
+    return (actor.role, *scope_of(actor))
 
 
 def filtered(stmt: Select, filters: TicketFilters) -> Select:
@@ -232,7 +237,7 @@ def ticket_page(actor: User, filters: TicketFilters, limit: int, cursor: str | N
 
     Rows, not ORM objects: building objects cost a third of a list request.
     """
-    scope, scope_value = _scope(actor)
+    scope, scope_value = scope_of(actor)
     shape, values = filter_shape(filters, db.session.get_bind().dialect.name)
     after = decode_cursor(cursor)
     stmt = _page_statement(scope, shape, after is not None, limit)
@@ -248,7 +253,7 @@ def _row_statement(scope: str | None) -> Select:
 
 def ticket_row(actor: User, ticket_id: int) -> Any:
     """One ticket as a plain row if `actor` may see it, else None (existence not revealed)."""
-    scope, scope_value = _scope(actor)
+    scope, scope_value = scope_of(actor)
     return db.session.execute(
         _row_statement(scope), {"ticket_id": ticket_id, "scope": scope_value}
     ).first()

@@ -39,10 +39,10 @@ def ticket_json(row: Any, fields: tuple[str, ...] | None = None) -> dict:
     return data
 
 
-def ticket_page_response(page: Page) -> Response:
+def ticket_page_body(page: Page) -> bytes:
     fields = page.items[0]._fields if page.items else ()
     items = [ticket_json(t, fields) for t in page.items]
-    return current_app.json.iso_response({"items": items, "next_cursor": page.next_cursor})
+    return current_app.json.iso_body({"items": items, "next_cursor": page.next_cursor})
 
 
 def ticket_response(row: Any) -> Response:

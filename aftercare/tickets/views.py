@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
+from aftercare import fragments
+from aftercare.data_version import TICKETS
 from aftercare.domain.bulk import MAX_ID, MAX_SELECTION
 from aftercare.domain.eligibility import eligibility_findings
 from aftercare.domain.errors import Conflict, DomainError, ValidationFailed
@@ -69,18 +71,25 @@ def _flash_domain_error(error: DomainError) -> None:
 @bp.route("/tickets")
 def index():
     try:
-        filters = queries.TicketFilters.from_args(request.args)
-        page = queries.ticket_page(
-            current_user,
-            filters,
-            parse_limit(request.args.get("limit")),
-            request.args.get("cursor"),
+        listing = fragments.cached_fragment(
+            "tickets.index", TICKETS, queries.scope_key(current_user), _ticket_listing
         )
     except ValidationFailed:
         flash(_("The page address was not valid; showing the first page."), "warning")
         return redirect(url_for("tickets.index"))
     return render_template(
-        "tickets/index.html",
+        "tickets/index.html", listing=listing, with_bulk_form=current_user.role == "manager"
+    )
+
+
+def _ticket_listing() -> str:
+    """The list part of the tickets page: filters, rows, bulk controls, pager."""
+    filters = queries.TicketFilters.from_args(request.args)
+    page = queries.ticket_page(
+        current_user, filters, parse_limit(request.args.get("limit")), request.args.get("cursor")
+    )
+    return render_template(
+        "tickets/_list.html",
         page=page,
         filters=filters,
         statuses=[s.value for s in Status],
@@ -89,6 +98,7 @@ def index():
         # no Meister select here: with hundreds of Meisters it cost more than the tickets
         bulk_form=_bulk_form([]) if current_user.role == "manager" else None,
         bulk_statuses=BULK_STATUSES,
+        CSRF_HOLE=fragments.CSRF_HOLE,
     )
 
 

@@ -19,6 +19,11 @@ def database_url(pg_database: str) -> str:
     return pg_database
 
 
+@pytest.fixture
+def app_config(app_config: dict) -> dict:
+    return {**app_config, "FRAGMENT_CACHE_SIZE": 0}  # every request runs the list statement
+
+
 def _list_twelve_times(caller, path: str) -> list[list[dict]]:
     """GET `path` 12 times, each request ending as in production (its own teardown)."""
     db.session.remove()

@@ -1,0 +1,154 @@
+"""Kept list fragments: never stale, never another viewer's, each with its own CSRF token."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from sqlalchemy import update
+
+from aftercare import create_app
+from aftercare.auth.services import issue_token
+from aftercare.extensions import db
+from aftercare.firms.models import Firm
+from aftercare.tickets import services
+from aftercare.tickets.models import Ticket
+from tests.functional.test_query_counts import counted
+from tests.helpers import PASSWORD, ApiClient, AuthActions, Factory
+
+
+def _file(firm_user, title: str) -> int:
+    return services.file_ticket(
+        firm_user, {"category": "breakdown", "severity": "high", "title": title}
+    ).id
+
+
+def _list_statements(statements: list[str]) -> list[str]:
+    return [s for s in statements if "ticket_fts" in s or "ORDER BY ticket.id DESC" in s]
+
+
+def test_a_list_seen_again_is_not_read_again_until_a_ticket_changes(client, auth, make):
+    firm_user = make.user("firm")
+    ticket_id = _file(firm_user, "첫 고장")
+    auth.login(make.user("manager"))
+    assert "첫 고장" in client.get("/tickets").get_data(as_text=True)
+
+    with counted() as statements:
+        again = client.get("/tickets")
+    assert "첫 고장" in again.get_data(as_text=True)
+    assert _list_statements(statements) == []  # kept: the tickets were not read again
+
+    db.session.execute(update(Ticket).where(Ticket.id == ticket_id).values(title="바뀐 제목"))
+    db.session.commit()  # a Core write, as a job or a shell would make
+    with counted() as statements:
+        page = client.get("/tickets").get_data(as_text=True)
+    assert "바뀐 제목" in page
+    assert "첫 고장" not in page
+    assert len(_list_statements(statements)) == 1
+
+
+def test_a_firm_rename_and_a_new_ticket_show_at_once(client, auth, make):
+    firm_user = make.user("firm")
+    _file(firm_user, "첫 고장")
+    auth.login(make.user("manager"))
+    client.get("/tickets")
+    db.session.execute(update(Firm).where(Firm.id == firm_user.firm_id).values(name="새 이름 공장"))
+    db.session.commit()
+    assert "새 이름 공장" in client.get("/tickets").get_data(as_text=True)
+    _file(firm_user, "둘째 고장")
+    assert "둘째 고장" in client.get("/tickets").get_data(as_text=True)
+
+
+def test_the_kept_api_list_changes_with_its_tickets(make, api):
+    firm_user = make.user("firm")
+    ticket_id = _file(firm_user, "첫 고장")
+    caller = api.as_(make.user("manager"))
+    assert caller.get("/tickets").get_json()["items"][0]["status"] == "submitted"
+    db.session.execute(update(Ticket).where(Ticket.id == ticket_id).values(status="triaged"))
+    db.session.commit()
+    assert caller.get("/tickets").get_json()["items"][0]["status"] == "triaged"
+
+
+@pytest.fixture
+def own_app(database_url: str) -> Iterator[Flask]:
+    """An app whose requests run outside the test's app context: each has its own `g`."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _setup(app: Flask, build):
+    with app.app_context():
+        made = build(Factory())
+        db.session.remove()
+    return made
+
+
+def test_another_firm_never_gets_a_list_kept_for_the_first(own_app):
+    def build(make):
+        viewers = []
+        for title in ("첫째 회사 고장", "둘째 회사 고장"):
+            user = make.user("firm")
+            _file(user, title)
+            viewers.append((user.email, issue_token(user)[0]))
+        return viewers
+
+    pages, answers = [], []
+    for email, token in _setup(own_app, build):  # same address and data version, other viewer
+        client = own_app.test_client()
+        AuthActions(client).login(email)
+        pages.append(client.get("/tickets").get_data(as_text=True))
+        answers.append(ApiClient(own_app.test_client(), token).get("/tickets").get_json())
+    assert "첫째 회사 고장" in pages[0]
+    assert "둘째 회사 고장" not in pages[0]
+    assert "둘째 회사 고장" in pages[1]
+    assert "첫째 회사 고장" not in pages[1]
+    assert [t["title"] for t in answers[1]["items"]] == ["둘째 회사 고장"]
+
+
+def test_each_language_keeps_its_own_list(own_app):
+    email = _setup(
+        own_app, lambda make: (_file(make.user("firm"), "고장"), make.user("manager"))[1].email
+    )
+    client = own_app.test_client()
+    AuthActions(client).login(email)
+    korean = client.get("/tickets").get_data(as_text=True)
+    client.post("/language/en", data={"next": "/tickets"})
+    english = client.get("/tickets").get_data(as_text=True)
+    assert "접수" in korean  # the status label, in Korean
+    assert "Submitted" in english
+    assert "Submitted" not in korean
+
+
+def _csrf_tokens(page: str) -> set[str]:
+    return set(re.findall(r'name="csrf_token" type="hidden" value="([^"]+)"', page))
+
+
+def test_a_kept_list_carries_each_viewers_own_csrf_token(database_url):
+    app: Flask = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": True})
+    with app.app_context():
+        make = Factory()
+        emails = [make.user("manager").email for _ in range(2)]
+        ticket_id = _file(make.user("firm"), "토큰 확인")
+        db.session.remove()
+    clients = [app.test_client() for _ in emails]
+    for client, email in zip(clients, emails, strict=True):
+        login = re.search(
+            r'name="csrf_token" type="hidden" value="([^"]+)"',
+            client.get("/login").get_data(as_text=True),
+        )
+        client.post(
+            "/login", data={"email": email, "password": PASSWORD, "csrf_token": login.group(1)}
+        )
+    pages = [client.get("/tickets").get_data(as_text=True) for client in clients]  # 2nd: kept
+    tokens = [_csrf_tokens(page) for page in pages]
+    assert all(len(t) == 1 for t in tokens)  # the bulk form's and the header forms' agree
+    assert tokens[0] != tokens[1]
+    assert "csrf-hole" not in pages[1]
+    data = {"ticket_ids": [ticket_id], "action": "accept", "csrf_token": tokens[1].pop()}
+    assert clients[1].post("/tickets/bulk", data=data).status_code == 200
+    with app.app_context():
+        db.engine.dispose()
