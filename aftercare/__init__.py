@@ -83,11 +83,6 @@ def register_extensions(app: Flask) -> None:
     from aftercare.i18n import select_locale, select_timezone
     from aftercare.transactions import configure_engine
 
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
-        # A file has no connection to go stale: the ping would be one more statement
-        # per request for nothing (a server's connections keep their ping).
-        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "pool_pre_ping": False}
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///") :]).parent.mkdir(
             parents=True, exist_ok=True
@@ -97,7 +92,7 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

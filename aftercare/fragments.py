@@ -27,6 +27,7 @@ from markupsafe import Markup
 
 from aftercare import data_version
 from aftercare.i18n import language
+from aftercare.transactions import has_written
 
 # Only a template can write it: escaping turns a user's "<" into "&lt;".
 CSRF_HOLE = Markup("<csrf-hole>")
@@ -75,11 +76,14 @@ def kept(name: str, data: str, key: tuple[Hashable, ...], render: Callable[[], T
     """What `render` makes for this request, kept under `name`, the data version and `key`.
 
     `data` names the data version the value shows; `key` whatever else of the request
-    it depends on (query string, language, the viewer's role and scope).
+    it depends on (query string, language, the viewer's role and scope). Nothing is
+    kept from a transaction that wrote: it would show others uncommitted data.
     """
     cache: FragmentCache | None = current_app.extensions.get("fragments")
-    version = data_version.current(data) if cache is not None else None
-    if cache is None or version is None:
+    if cache is None or has_written():
+        return render()
+    version = data_version.current(data)
+    if version is None:
         return render()
     full_key = (name, version, *key)
     value = cache.get(full_key)

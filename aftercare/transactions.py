@@ -7,10 +7,11 @@ balance. PostgreSQL uses row locks and conditional updates instead.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Response, request
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -20,12 +21,13 @@ from aftercare.extensions import db
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def configure_engine(engine: Engine) -> None:
-    """Write tracking; PostgreSQL: literal limits; SQLite: pragmas and explicit BEGIN."""
+def configure_engine(engine: Engine, ping_after_idle: float) -> None:
+    """Write tracking; a server's idle ping; PostgreSQL: literal limits; SQLite: pragmas."""
     _track_writes(engine)
     if engine.dialect.name == "postgresql":
         engine.dialect.statement_compiler = _literal_limits(engine.dialect.statement_compiler)
     if engine.dialect.name != "sqlite":
+        _ping_when_idle(engine, ping_after_idle)
         return
 
     @event.listens_for(engine, "connect")
@@ -45,6 +47,36 @@ def configure_engine(engine: Engine) -> None:
         # Straight to the driver: every request begins a transaction, and the engine's
         # statement machinery cost more than the BEGIN itself.
         conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+IDLE_SINCE = "aftercare_idle_since"  # on a pooled connection's info: when it was checked in
+
+
+def _ping_when_idle(engine: Engine, seconds: float) -> None:
+    """Ping a pooled connection before use only when it sat idle for `seconds` or more.
+
+    A connection dies while it waits in the pool (a server restart, a firewall's idle
+    timeout); SQLAlchemy's pre-ping finds that out with a round trip at every checkout,
+    which was a tenth of a busy worker's time on a kept ticket list. A connection used a
+    moment ago by the same worker is as good as its last statement. A server restart
+    between two uses that close together fails that one request, and, as for any lost
+    connection, the pool then replaces every connection it holds.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle(_dbapi_connection: Any, record: Any) -> None:
+        record.info[IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(IDLE_SINCE)  # a fresh connection has none
+        if idle_since is None or time.monotonic() - idle_since < seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool drops this connection and checks out a fresh one.
+            raise exc.DisconnectionError("the pooled connection is gone") from error
 
 
 def _literal_limits(compiler: type[SQLCompiler]) -> type[SQLCompiler]:
@@ -154,6 +186,20 @@ def end_read(response: Response) -> Response:
     if session.in_transaction() and not _wrote(session):
         _commit_without_expiring(session)  # the page is rendered: nothing reads them again
     return response
+
+
+def has_written() -> bool:
+    """Whether the request's open transaction holds or has sent a write.
+
+    What it renders then shows its own uncommitted data, which no one else may see.
+    """
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        return True
+    if not session.in_transaction():
+        return False
+    connection = session.connection()
+    return not connection.get_execution_options().get(READ_ONLY) and _wrote(session)
 
 
 def _wrote(session: Session) -> bool:

@@ -11,6 +11,7 @@ from flask import abort, current_app, g, request
 from flask_smorest import Api
 from sqlalchemy import Select, bindparam, select
 
+from aftercare import data_version
 from aftercare.api.schemas import ErrorSchema
 from aftercare.auth.models import ApiToken, User
 from aftercare.db import utcnow
@@ -64,22 +65,24 @@ def api_guard() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         abort(401, description="Bearer token required")
-    user = db.session.scalar(
+    row = db.session.execute(
         _user_of_token(), {"token_hash": ApiToken.hash_token(token.strip()), "now": utcnow()}
-    )
-    if user is None:
+    ).one_or_none()
+    if row is None:
         abort(401, description="Token is invalid, expired or revoked")
-    g.api_user = user
+    g.api_user, tickets_version = row
+    data_version.seen(data_version.TICKETS, tickets_version)
 
 
 @functools.cache
 def _user_of_token() -> Select:
     """The active user of a token that is neither expired nor revoked.
 
+    With the tickets' data version the list is kept under (one round trip for both).
     Built once: every API request runs it (a rebuilt statement is rehashed each time).
     """
     return (
-        select(User)
+        select(User, data_version.column(data_version.TICKETS))
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(
             ApiToken.token_hash == bindparam("token_hash"),

@@ -14,6 +14,7 @@ from flask_login import LoginManager, current_user
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import with_expression
 
+from aftercare import data_version
 from aftercare.auth.models import User
 from aftercare.extensions import db
 
@@ -26,10 +27,18 @@ def configure_login_manager(manager: LoginManager) -> None:
 
     @manager.user_loader
     def load_user(user_id: str) -> User | None:
-        """The session's user, with the unread count every page shows (one query)."""
+        """The session's user, with the unread count every page shows (one query).
+
+        The same statement reads the tickets' data version the ticket list is kept under.
+        """
         if not user_id.isdigit():
             return None
-        return db.session.scalar(_signed_in_user(), {"user_id": int(user_id)})
+        row = db.session.execute(_signed_in_user(), {"user_id": int(user_id)}).one_or_none()
+        if row is None:
+            return None
+        user, tickets_version = row
+        data_version.seen(data_version.TICKETS, tickets_version)
+        return user
 
 
 @functools.cache
@@ -38,7 +47,7 @@ def _signed_in_user() -> Select:
 
     unread = select(func.count(Notification.id)).where(*unread_in_app(User.id)).scalar_subquery()
     return (
-        select(User)
+        select(User, data_version.column(data_version.TICKETS))
         .where(User.id == bindparam("user_id"))
         .options(with_expression(User.unread_notifications, unread))
         .execution_options(populate_existing=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Response, current_app
+from flask import current_app
 
 from aftercare.pagination import Page
 
@@ -45,5 +45,5 @@ def ticket_page_body(page: Page) -> bytes:
     return current_app.json.iso_body({"items": items, "next_cursor": page.next_cursor})
 
 
-def ticket_response(row: Any) -> Response:
-    return current_app.json.iso_response(ticket_json(row))
+def ticket_body(row: Any) -> bytes:
+    return current_app.json.iso_body(ticket_json(row))

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from aftercare import create_app
 from aftercare.auth.services import issue_token
@@ -152,3 +152,69 @@ def test_a_kept_list_carries_each_viewers_own_csrf_token(database_url):
     assert clients[1].post("/tickets/bulk", data=data).status_code == 200
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_kept_ticket_json_changes_with_its_ticket_and_stays_its_viewers(make, api):
+    owner = make.user("firm")
+    ticket_id = _file(owner, "상세 확인")
+    manager = api.as_(make.user("manager"))
+    assert manager.get(f"/tickets/{ticket_id}").get_json()["status"] == "submitted"
+    with counted() as statements:
+        again = manager.get(f"/tickets/{ticket_id}").get_json()
+    assert again["title"] == "상세 확인"
+    assert not [s for s in statements if "ticket.id = " in s]  # kept: the row was not read
+
+    db.session.execute(update(Ticket).where(Ticket.id == ticket_id).values(status="triaged"))
+    db.session.commit()
+    assert manager.get(f"/tickets/{ticket_id}").get_json()["status"] == "triaged"
+    assert api.as_(make.user("firm")).get(f"/tickets/{ticket_id}").status_code == 404
+    assert api.as_(owner).get(f"/tickets/{ticket_id}").get_json()["status"] == "triaged"
+    assert manager.get(f"/tickets/{ticket_id + 1000}").status_code == 404
+
+
+def test_a_kept_list_costs_one_statement_that_finds_the_viewer_and_the_version(own_app):
+    def build(make):
+        manager = make.user("manager")
+        _file(make.user("firm"), "한 번에")
+        return manager.email, issue_token(manager)[0]
+
+    email, token = _setup(own_app, build)
+    page_client, api_client = own_app.test_client(), ApiClient(own_app.test_client(), token)
+    AuthActions(page_client).login(email)
+    for get in (lambda: page_client.get("/tickets"), lambda: api_client.get("/tickets")):
+        assert get().status_code == 200  # rendered and kept
+        with own_app.app_context(), counted() as statements:
+            assert get().status_code == 200
+        assert len(statements) == 1, statements
+        assert "data_version" in statements[0]
+        assert '"user"' in statements[0] or "user." in statements[0]
+
+
+def test_nothing_is_kept_from_a_transaction_that_wrote(app, make):
+    """Kept, an uncommitted write would reach others: on PostgreSQL under the version
+    before it, on SQLite under the one the next real write takes."""
+    from aftercare import fragments
+    from aftercare.data_version import TICKETS
+
+    ticket_id = _file(make.user("firm"), "쓰기 전")
+    db.session.commit()
+    renders: list[str] = []
+
+    def render() -> str:
+        title = db.session.scalar(select(Ticket.title).where(Ticket.id == ticket_id))
+        renders.append(title)
+        return title
+
+    def set_title(title: str) -> None:
+        db.session.execute(update(Ticket).where(Ticket.id == ticket_id).values(title=title))
+
+    with app.test_request_context("/tickets"):
+        set_title("미확정")
+        assert fragments.kept("test.written", TICKETS, (), render) == "미확정"
+        db.session.rollback()  # that write never commits
+        assert fragments.kept("test.written", TICKETS, (), render) == "쓰기 전"
+        assert fragments.kept("test.written", TICKETS, (), render) == "쓰기 전"
+        set_title("확정")
+        db.session.commit()
+        assert fragments.kept("test.written", TICKETS, (), render) == "확정"
+    assert renders == ["미확정", "쓰기 전", "확정"]  # kept once: the state before the writes
