@@ -10,6 +10,7 @@ from aftercare.api.idempotency import idempotent
 from aftercare.api.schemas import Id, ListQuery, UtcDateTime, list_schema
 from aftercare.claims import services
 from aftercare.claims.models import Claim
+from aftercare.db import in_text
 from aftercare.domain.vocab import Role
 from aftercare.meisters.work_api import CostLineSchema
 from aftercare.pagination import keyset_page
@@ -89,7 +90,7 @@ def list_claims(query: dict):
     if user.role == Role.FIRM:
         stmt = stmt.where(Claim.firm_id == user.firm_id)
     if query.get("status"):
-        stmt = stmt.where(Claim.status == query["status"])
+        stmt = stmt.where(Claim.status == in_text(query["status"]))  # one of CLAIM_STATUSES
     if query.get("firm_id"):
         stmt = stmt.where(Claim.firm_id == query["firm_id"])
     page = keyset_page(stmt, Claim.id, query["limit"], query["cursor"])

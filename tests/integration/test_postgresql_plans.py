@@ -8,6 +8,7 @@ plan the statement afresh on every execution: limits are written into the SQL.
 from __future__ import annotations
 
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from aftercare.extensions import db
@@ -74,3 +75,36 @@ def test_a_filtered_list_writes_its_vocabulary_values_in_and_keeps_its_plan(make
     assert len(plans) == 1, plans
     assert plans[0].generic_plans >= 5
     assert plans[0].custom_plans == 0
+
+
+def _prepared(like: str) -> list:
+    return db.session.execute(
+        text(
+            "SELECT statement, parameter_types::text AS types, generic_plans "
+            "FROM pg_prepared_statements WHERE statement LIKE :like"
+        ),
+        {"like": like},
+    ).all()
+
+
+def test_the_approval_queues_write_pending_in_and_keep_a_plan_for_it(make, auth, api):
+    """A generic plan of `claim.status = $1` cannot use the index of pending claims."""
+    manager = make.user("manager")
+    quick_claim(make.firm().id, manager.id, [("parts", 100_000)])
+    caller = api.as_(manager)
+    email = manager.email
+    db.session.commit()
+    auth.login(email)
+    for path in ("/manager", "/claims", "api:/claims?status=pending") * 10:
+        db.session.remove()  # each request's own session and user, as in production
+        g.pop("_login_user", None)
+        api_path = path.removeprefix("api:")
+        answer = caller.get(api_path) if api_path != path else auth.client.get(path)
+        assert answer.status_code == 200, path
+
+    db.session.remove()
+    queues = _prepared("SELECT %FROM claim%claim.status = 'pending'%")
+    assert len(queues) == 2, queues  # the dashboard's; the page's and the API's (one text)
+    assert all(q.types == "{}" for q in queues)  # no parameter left to plan for
+    assert all(q.generic_plans >= 5 for q in queues)
+    assert _prepared("SELECT %FROM claim%claim.status = $%") == []
