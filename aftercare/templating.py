@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -151,6 +152,25 @@ class Badge(PerLanguage):
         return html
 
 
+class PageTables(PerLanguage):
+    """The label and badge tables of the request's language as plain dicts, per page.
+
+    A page's own lookups (per row of a list) are then dictionary reads; macros
+    imported without the context still use the globals. Built once per language.
+    """
+
+    def __init__(self, localized: Mapping[str, LocalizedLabels], badges: Mapping[str, Badge]):
+        super().__init__()
+        self._localized = localized
+        self._badges = badges
+
+    def _build(self) -> dict[str, Any]:
+        tables: dict[str, Any] = {name: table.current() for name, table in self._localized.items()}
+        tables["STATUS_BADGES"] = self._badges["status_badge"].current()
+        tables["SEVERITY_BADGES"] = self._badges["severity_badge"].current()
+        return tables
+
+
 STATUS_COLOURS = {
     "submitted": "secondary",
     "triaged": "info",
@@ -194,16 +214,50 @@ NAV: dict[str, list[tuple[str, str]]] = {
 
 
 def nav_items() -> dict[str, Any]:
+    """The signed-in user's menu: (endpoint, label) per role and language, built once."""
     if not current_user or not current_user.is_authenticated:
         return {"nav_items": []}
-    registered = current_app.view_functions
-    catalogue = translations()
-    items = [
-        {"endpoint": endpoint, "label": catalogue.ugettext(label)}
-        for endpoint, label in NAV.get(current_user.role, [])
-        if endpoint in registered
-    ]
+    kept = current_app.extensions.setdefault("aftercare_nav", {})
+    key = (current_user.role, language())
+    items = kept.get(key)
+    if items is None:
+        registered = current_app.view_functions
+        catalogue = translations()
+        items = kept[key] = [
+            {"endpoint": endpoint, "label": catalogue.ugettext(label)}
+            for endpoint, label in NAV.get(current_user.role, [])
+            if endpoint in registered
+        ]
     return {"nav_items": items}
+
+
+def template_url_for(app: Flask) -> Callable[..., str]:
+    """Templates' `url_for`, its answers kept: a page header alone builds seventeen URLs.
+
+    Kept per endpoint, arguments and the request's script root (where the app is
+    mounted), which is all a URL without a host depends on. Not kept: URLs with a
+    host, scheme, anchor or method, an endpoint relative to the blueprint (".x"),
+    and any URL built outside a request.
+    """
+    build = app.url_for
+
+    @functools.lru_cache(maxsize=4096)
+    def kept(script_root: str, endpoint: str, values: tuple) -> str:
+        return build(endpoint, **dict(values))
+
+    def url_for_template(endpoint: str, **values: Any) -> str:
+        if endpoint.startswith(".") or not has_request_context():
+            return build(endpoint, **values)
+        if any(name.startswith("_") for name in values):
+            return build(endpoint, **values)
+        try:
+            key = tuple(values.items())  # in the caller's order: the query string's
+            hash(key)
+        except TypeError:  # a list of values, say
+            return build(endpoint, **values)
+        return kept(request.script_root, endpoint, key)
+
+    return url_for_template
 
 
 def init_templating(app: Flask) -> None:
@@ -240,16 +294,8 @@ def init_templating(app: Flask) -> None:
         id_url_prefix=id_url_prefix,
     )
 
-    @app.context_processor
-    def page_tables() -> dict[str, Any]:
-        """The label and badge tables of the request's language as plain dicts.
-
-        A page's own lookups (per row of a list) are then dictionary reads; macros
-        imported without the context still use the globals above.
-        """
-        tables: dict[str, Any] = {name: table.current() for name, table in localized.items()}
-        tables["STATUS_BADGES"] = badges["status_badge"].current()
-        tables["SEVERITY_BADGES"] = badges["severity_badge"].current()
-        return tables
+    tables = PageTables(localized, badges)
+    app.context_processor(tables.current)
+    app.jinja_env.globals["url_for"] = template_url_for(app)
 
     install_template_gettext(app)

@@ -2,8 +2,12 @@
 
 import pytest
 from flask import render_template_string, url_for
+from markupsafe import escape
 
+from aftercare import create_app
+from aftercare.extensions import db
 from aftercare.templating import id_url_prefix
+from tests.helpers import AuthActions, Factory
 
 
 def test_an_id_url_prefix_plus_an_id_is_the_routes_url(app):
@@ -32,3 +36,56 @@ def test_badge_tables_of_a_page_equal_the_badge_helpers(app, language):
     assert len(pairs) == 9 + 4
     assert all(table == helper for table, helper in pairs)
     assert ("진행 중" in html) == (language == "ko")
+
+
+URLS = (
+    "{{ url_for('static', filename='css/app.css') }}|{{ url_for('tickets.detail', ticket_id=7) }}|"
+    "{{ url_for('tickets.index', status='submitted', q='검사 기') }}|"
+    "{{ url_for('tickets.index', _anchor='top') }}|{{ url_for('.index') }}|"
+    "{{ url_for('tickets.index', tag=['a', 'b']) }}"
+)
+
+
+def _flask_urls() -> str:
+    return "|".join(
+        (
+            url_for("static", filename="css/app.css"),
+            url_for("tickets.detail", ticket_id=7),
+            url_for("tickets.index", status="submitted", q="검사 기"),
+            url_for("tickets.index", _anchor="top"),
+            url_for(".index"),
+            url_for("tickets.index", tag=["a", "b"]),
+        )
+    )
+
+
+@pytest.mark.parametrize("mounted_at", ["", "/aftercare"])
+def test_kept_template_urls_are_flasks_own_wherever_the_app_is_mounted(app, mounted_at):
+    for script_root in (mounted_at, "/elsewhere", mounted_at):  # kept, then asked again
+        base_url = f"http://localhost{script_root}"
+        with app.test_request_context("/tickets", base_url=base_url):
+            html = render_template_string(URLS)
+            assert html == escape(_flask_urls())
+            assert html.startswith(f"{script_root}/static/css/app.css|{script_root}/tickets/7|")
+
+
+def test_the_menu_is_the_roles_in_the_language_of_the_request(database_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():  # requests below run outside it: each has its own `g`
+        make = Factory()
+        emails = {role: make.user(role).email for role in ("firm", "manager")}
+        db.session.remove()
+    pages = {}
+    for role, email in emails.items():
+        client = app.test_client()
+        AuthActions(client).login(email)
+        pages[role, "ko"] = client.get("/tickets").get_data(as_text=True)
+        client.post("/language/en", data={"next": "/tickets"})
+        pages[role, "en"] = client.get("/tickets").get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()
+    assert ">Firms</a>" in pages["manager", "en"]
+    assert ">Firms</a>" not in pages["firm", "en"]
+    assert ">Assets</a>" in pages["firm", "en"]
+    assert ">설비·시스템</a>" in pages["firm", "ko"]
+    assert ">Assets</a>" not in pages["firm", "ko"]
