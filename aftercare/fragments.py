@@ -7,7 +7,8 @@ data, so an entry is never stale; a request that saw an older version misses and
 renders again.
 
 The CSRF token is the one part that differs between viewers of one key: fragments
-carry `CSRF_HOLE` where it goes, filled per request. The cache is per app and per
+carry `CSRF_HOLE` where it goes, filled per request. A whole page (`cached_page`) is
+kept the same way, its key naming what the page shows of its viewer. The cache is per app and per
 process (each worker keeps its own), bounded (least recently used go first), and its
 entries expire after FRAGMENT_CACHE_SECONDS: a database restored from a backup counts
 again from an older version.
@@ -21,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, session
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -105,3 +106,23 @@ def cached_fragment(
     if CSRF_HOLE in html:
         html = html.replace(CSRF_HOLE, generate_csrf())
     return Markup(html)
+
+
+def cached_page(
+    name: str, data: str, viewer: tuple[Hashable, ...], render: Callable[[], str]
+) -> str:
+    """A whole page kept for one viewer and address, its CSRF token filled in.
+
+    `viewer` names everything of the viewer the page shows (the header's name, role
+    and unread count, the list's scope); the key adds the language and the full path.
+    A page with flashed messages waiting is rendered, shown once, and never kept.
+    """
+    if session.get("_flashes"):
+        return render()
+    token = generate_csrf()  # the one this request's page carries wherever it has one
+
+    def render_with_holes() -> str:
+        return str(render()).replace(token, CSRF_HOLE)
+
+    html = kept(name, data, (language(), request.full_path, *viewer), render_with_holes)
+    return html.replace(CSRF_HOLE, token)

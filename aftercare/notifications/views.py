@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -62,11 +64,16 @@ def unread_count(user_id: int) -> int:
     return db.session.scalar(select(func.count(Notification.id)).where(*unread_in_app(user_id)))
 
 
+def unread_of(user: Any) -> int:
+    """The unread count a page's header shows (loaded with the signed-in user)."""
+    count = user.unread_notifications
+    return unread_count(user.id) if count is None else count
+
+
 @bp.app_context_processor
 def inject_unread() -> dict:
     if current_user and current_user.is_authenticated:
-        count = current_user.unread_notifications  # loaded with the user
-        return {"unread_notifications": unread_count(current_user.id) if count is None else count}
+        return {"unread_notifications": unread_of(current_user)}
     return {"unread_notifications": 0}
 
 

@@ -17,6 +17,7 @@ from aftercare.export_views import export_response
 from aftercare.forms_util import apply_errors
 from aftercare.labels import STATUS_LABELS
 from aftercare.meisters.visits import visits_of
+from aftercare.notifications.views import unread_of
 from aftercare.pagination import parse_limit
 from aftercare.reports import TICKET_COLUMNS, ticket_rows
 from aftercare.templating import query_args
@@ -70,13 +71,18 @@ def _flash_domain_error(error: DomainError) -> None:
 
 @bp.route("/tickets")
 def index():
+    """The ticket list: the page kept per viewer, its list part per scope (fragments)."""
+    scope = queries.scope_key(current_user)
+    viewer = (*scope, current_user.id, current_user.name, unread_of(current_user))
     try:
-        listing = fragments.cached_fragment(
-            "tickets.index", TICKETS, queries.scope_key(current_user), _ticket_listing
-        )
+        return fragments.cached_page("tickets.page", TICKETS, viewer, lambda: _page(scope))
     except ValidationFailed:
         flash(_("The page address was not valid; showing the first page."), "warning")
         return redirect(url_for("tickets.index"))
+
+
+def _page(scope: tuple) -> str:
+    listing = fragments.cached_fragment("tickets.index", TICKETS, scope, _ticket_listing)
     return render_template(
         "tickets/index.html", listing=listing, with_bulk_form=current_user.role == "manager"
     )

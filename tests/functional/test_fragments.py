@@ -71,13 +71,23 @@ def test_the_kept_api_list_changes_with_its_tickets(make, api):
     assert caller.get("/tickets").get_json()["items"][0]["status"] == "triaged"
 
 
+def _own_app(database_url: str, **config) -> Iterator[Flask]:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **config})
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # no pooled connection left for the garbage collector
+
+
 @pytest.fixture
 def own_app(database_url: str) -> Iterator[Flask]:
     """An app whose requests run outside the test's app context: each has its own `g`."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    yield from _own_app(database_url)
+
+
+@pytest.fixture
+def csrf_app(database_url: str) -> Iterator[Flask]:
+    """As `own_app`, with CSRF protection on, as in production."""
+    yield from _own_app(database_url, WTF_CSRF_ENABLED=True)
 
 
 def _setup(app: Flask, build):
@@ -124,11 +134,11 @@ def test_each_language_keeps_its_own_list(own_app):
 
 
 def _csrf_tokens(page: str) -> set[str]:
-    return set(re.findall(r'name="csrf_token" type="hidden" value="([^"]+)"', page))
+    return set(re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', page))  # every form
 
 
-def test_a_kept_list_carries_each_viewers_own_csrf_token(database_url):
-    app: Flask = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": True})
+def test_a_kept_list_carries_each_viewers_own_csrf_token(csrf_app):
+    app = csrf_app
     with app.app_context():
         make = Factory()
         emails = [make.user("manager").email for _ in range(2)]
@@ -218,3 +228,98 @@ def test_nothing_is_kept_from_a_transaction_that_wrote(app, make):
         db.session.commit()
         assert fragments.kept("test.written", TICKETS, (), render) == "확정"
     assert renders == ["미확정", "쓰기 전", "확정"]  # kept once: the state before the writes
+
+
+def _page_with_templates(client, path: str = "/tickets") -> tuple[str, list[str]]:
+    """A GET of `path`: the page and the templates rendered for it."""
+    from flask import template_rendered
+
+    rendered: list[str] = []
+
+    def note(_sender, template, **_extra):
+        rendered.append(template.name)
+
+    template_rendered.connect(note)
+    try:
+        page = client.get(path).get_data(as_text=True)
+    finally:
+        template_rendered.disconnect(note)
+    return page, rendered
+
+
+def _without_tokens(page: str) -> str:
+    return re.sub(r'(name="csrf_token"[^>]*value=")[^"]+', r"\1", page)
+
+
+def _unread(page: str) -> int:
+    found = re.search(r'badge text-bg-warning">(\d+)<', page)
+    return int(found.group(1)) if found else 0
+
+
+def test_a_page_seen_again_is_not_rendered_and_its_header_changes_show_at_once(own_app):
+    from aftercare.auth.models import User
+    from aftercare.notifications.models import Notification
+
+    def build(make):
+        manager = make.user("manager", name="김담당")
+        _file(make.user("firm"), "머리글 확인")
+        return manager.id, manager.email
+
+    user_id, email = _setup(own_app, build)
+    client = own_app.test_client()
+    AuthActions(client).login(email)
+    first, rendered = _page_with_templates(client)
+    assert "tickets/index.html" in rendered
+    again, rendered = _page_with_templates(client)
+    assert rendered == []  # kept whole
+    assert _without_tokens(again) == _without_tokens(first)  # a token is signed per second
+    assert "김담당" in again
+
+    with own_app.app_context():
+        db.session.add(
+            Notification(user_id=user_id, kind="assigned", message="새 알림", dedupe_key="t1")
+        )
+        db.session.commit()
+    page, rendered = _page_with_templates(client)
+    assert "tickets/index.html" in rendered
+    assert _unread(page) == _unread(first) + 1  # the header's unread count, at once
+
+    with own_app.app_context():
+        db.session.execute(update(User).where(User.id == user_id).values(name="박담당"))
+        db.session.commit()
+    page = client.get("/tickets").get_data(as_text=True)
+    assert "박담당" in page
+    assert "김담당" not in page
+
+
+def test_a_flashed_message_is_shown_once_and_never_kept(own_app):
+    email = _setup(own_app, lambda make: make.user("manager").email)
+    client = own_app.test_client()
+    AuthActions(client).login(email)
+    client.get("/tickets")  # kept
+    assert client.get("/tickets?cursor=not-a-cursor").status_code == 302  # flashes, redirects
+    shown = client.get("/tickets").get_data(as_text=True)
+    assert "The page address was not valid" in shown or "페이지 주소가 올바르지 않아" in shown
+    assert client.get("/tickets").get_data(as_text=True) != shown  # once, then the kept page
+
+
+def test_a_kept_page_carries_each_sessions_own_csrf_token(csrf_app):
+    """The same viewer signed in twice (two browsers): one kept page, two tokens."""
+    app = csrf_app
+    with app.app_context():
+        email = Factory().user("manager").email
+        db.session.remove()
+    clients = [app.test_client() for _ in range(2)]
+    for client in clients:
+        login = _csrf_tokens(client.get("/login").get_data(as_text=True)).pop()
+        answer = client.post(
+            "/login", data={"email": email, "password": PASSWORD, "csrf_token": login}
+        )
+        assert answer.status_code == 302, answer.get_data(as_text=True)[-1500:]
+    pages = [client.get("/tickets").get_data(as_text=True) for client in clients]  # 2nd: kept
+    tokens = [_csrf_tokens(page) for page in pages]
+    assert all(len(t) == 1 for t in tokens)
+    assert tokens[0] != tokens[1]
+    for client, token in zip(clients, tokens, strict=True):
+        answer = client.post("/language/en", data={"csrf_token": token.pop(), "next": "/tickets"})
+        assert answer.status_code == 302  # accepted: each page's token is its session's
