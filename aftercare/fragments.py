@@ -8,10 +8,10 @@ renders again.
 
 The CSRF token is the one part that differs between viewers of one key: fragments
 carry `CSRF_HOLE` where it goes, filled per request. A whole page (`cached_page`) is
-kept the same way, its key naming what the page shows of its viewer. The cache is per app and per
-process (each worker keeps its own), bounded (least recently used go first), and its
-entries expire after FRAGMENT_CACHE_SECONDS: a database restored from a backup counts
-again from an older version.
+kept the same way, its key naming what the page shows of its viewer. The cache is per
+app and per process (each worker keeps its own), bounded (least recently used go
+first), and its entries expire after FRAGMENT_CACHE_SECONDS: a database restored from
+a backup counts again from an older version.
 """
 
 from __future__ import annotations

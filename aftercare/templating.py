@@ -246,9 +246,8 @@ def template_url_for(app: Flask) -> Callable[..., str]:
         return build(endpoint, **dict(values))
 
     def url_for_template(endpoint: str, **values: Any) -> str:
-        if endpoint.startswith(".") or not has_request_context():
-            return build(endpoint, **values)
-        if any(name.startswith("_") for name in values):
+        relative = endpoint.startswith(".")
+        if relative or not has_request_context() or any(n.startswith("_") for n in values):
             return build(endpoint, **values)
         try:
             key = tuple(values.items())  # in the caller's order: the query string's

@@ -194,12 +194,11 @@ def has_written() -> bool:
     What it renders then shows its own uncommitted data, which no one else may see.
     """
     session = db.session()
-    if session.new or session.dirty or session.deleted:
-        return True
     if not session.in_transaction():
-        return False
-    connection = session.connection()
-    return not connection.get_execution_options().get(READ_ONLY) and _wrote(session)
+        return bool(session.new or session.dirty or session.deleted)
+    if session.connection().get_execution_options().get(READ_ONLY):
+        return False  # a write on it raises: nothing can be pending
+    return _wrote(session)
 
 
 def _wrote(session: Session) -> bool:
