@@ -114,8 +114,6 @@ def register_request_hooks(app: Flask) -> None:
     from aftercare.input_guard import refuse_nul_characters
     from aftercare.transactions import begin_read, end_read
 
-    app.before_request(begin_read)
-
     @app.before_request
     def _request_id() -> None:
         g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
@@ -125,7 +123,8 @@ def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _guard() -> Any:
         if request.path.startswith("/api/"):
-            return api_guard()
+            return api_guard()  # it finds the caller itself; kept answers begin_read to render
+        begin_read()  # the user loader reads in the session
         if app.config["WTF_CSRF_ENABLED"] and request.method not in ("GET", "HEAD", "OPTIONS"):
             csrf.protect()
         return None

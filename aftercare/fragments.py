@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from aftercare import data_version
 from aftercare.i18n import language
-from aftercare.transactions import has_written
+from aftercare.transactions import begin_read, has_written
 
 # Only a template can write it: escaping turns a user's "<" into "&lt;".
 CSRF_HOLE = Markup("<csrf-hole>")
@@ -82,16 +82,21 @@ def kept(name: str, data: str, key: tuple[Hashable, ...], render: Callable[[], T
     """
     cache: FragmentCache | None = current_app.extensions.get("fragments")
     if cache is None or has_written():
-        return render()
+        return _rendered(render)
     version = data_version.current(data)
     if version is None:
-        return render()
+        return _rendered(render)
     full_key = (name, version, *key)
     value = cache.get(full_key)
     if value is None:
-        value = render()
+        value = _rendered(render)
         cache.put(full_key, value)
     return value
+
+
+def _rendered(render: Callable[[], T]) -> T:
+    begin_read()  # a listed read renders in autocommit: the API found its caller without it
+    return render()
 
 
 def cached_fragment(

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Response, request
 from sqlalchemy import event, exc, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -155,18 +155,34 @@ READ_ONLY_ENDPOINTS = frozenset(
 READ_ONLY = "aftercare_read_only"  # the execution option marking such a request's connection
 
 
-def begin_read() -> None:
-    """Before a read-only endpoint on PostgreSQL: take the connection in autocommit.
+def reads_without_transaction() -> bool:
+    """Whether this request is a listed read on PostgreSQL, its session not yet in use.
 
-    Anything but a SELECT on it raises (see `_track_writes`): the endpoint was
-    misfiled, and no write may commit by itself statement by statement.
+    A session already in a transaction (a test's, shared with its requests) keeps it.
     """
-    if (
+    return (
         request.endpoint in READ_ONLY_ENDPOINTS
         and request.method in ("GET", "HEAD")
         and db.engine.dialect.name == "postgresql"
-        and not db.session().in_transaction()  # a shared session (tests) keeps its own
-    ):
+        and not db.session().in_transaction()
+    )
+
+
+def read_connection() -> Connection:
+    """A pooled connection of its own in autocommit, marked read-only (close it after)."""
+    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT", **{READ_ONLY: True})
+
+
+def begin_read() -> None:
+    """Before a read-only endpoint's first statement on PostgreSQL: the session's
+    connection in autocommit.
+
+    Pages call it before anything (the user loader reads in the session); the API
+    finds its caller on a connection of its own, and its kept answers call it only
+    when they render. Anything but a SELECT on it raises (see `_track_writes`): the
+    endpoint was misfiled, and no write may commit by itself statement by statement.
+    """
+    if reads_without_transaction():
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT", READ_ONLY: True})
 
 
@@ -196,9 +212,13 @@ def has_written() -> bool:
     session = db.session()
     if not session.in_transaction():
         return bool(session.new or session.dirty or session.deleted)
-    if session.connection().get_execution_options().get(READ_ONLY):
+    if _read_only(session):
         return False  # a write on it raises: nothing can be pending
     return _wrote(session)
+
+
+def _read_only(session: Session) -> bool:
+    return bool(session.connection().get_execution_options().get(READ_ONLY))
 
 
 def _wrote(session: Session) -> bool:

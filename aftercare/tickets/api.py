@@ -6,7 +6,7 @@ from flask import current_app, request, send_file
 from marshmallow import Schema, fields, validate
 
 from aftercare import fragments
-from aftercare.api.base import Blueprint, api_user
+from aftercare.api.base import Blueprint, api_user, api_viewer
 from aftercare.api.schemas import Id, ListQuery, UtcDateTime, list_schema
 from aftercare.data_version import TICKETS
 from aftercare.domain.errors import NotFound, ValidationFailed
@@ -137,29 +137,29 @@ def create_ticket(body: dict):
 @blp.arguments(TicketQuery, location="query")
 @blp.response(200, TicketList)
 def list_tickets(query: dict):
-    user = api_user()  # a page's JSON is kept per data version (aftercare/fragments.py)
+    viewer = api_viewer()  # a page's JSON is kept per data version (aftercare/fragments.py)
 
     def body() -> bytes:
         filters = queries.TicketFilters.from_args(query)
-        page = queries.ticket_page(user, filters, query["limit"], query["cursor"])
+        page = queries.ticket_page(viewer, filters, query["limit"], query["cursor"])
         return serialize.ticket_page_body(page)
 
-    key = (request.query_string, *queries.scope_key(user))
+    key = (request.query_string, *queries.scope_key(viewer))
     return current_app.json.body_response(fragments.kept("api.tickets", TICKETS, key, body))
 
 
 @blp.route("/tickets/<int:ticket_id>", methods=["GET"])
 @blp.response(200, TicketSchema)
 def get_ticket(ticket_id: int):
-    user = api_user()  # the row shows what a list row shows: kept alike
+    viewer = api_viewer()  # the row shows what a list row shows: kept alike
 
     def body() -> bytes:
-        row = queries.ticket_row(user, ticket_id)
+        row = queries.ticket_row(viewer, ticket_id)
         if row is None:
             raise NotFound("No such ticket")  # nothing is kept
         return serialize.ticket_body(row)
 
-    key = (ticket_id, *queries.scope_key(user))
+    key = (ticket_id, *queries.scope_key(viewer))
     return current_app.json.body_response(fragments.kept("api.ticket", TICKETS, key, body))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Integer, Select, Text, bindparam, cast, column, select, table, text
 
-from aftercare.auth.models import User
+from aftercare.auth.viewer import Viewer
 from aftercare.domain.errors import Forbidden
 from aftercare.domain.states import CATEGORIES, SEVERITIES, Status
 from aftercare.extensions import db
@@ -53,7 +53,7 @@ TICKET = Ticket.__table__  # Core columns: statements of plain rows skip the ORM
 SCOPES = {"firm": TICKET.c.firm_id, "meister": TICKET.c.meister_id}
 
 
-def scoped_tickets(actor: User, stmt: Select | None = None) -> Select:
+def scoped_tickets(actor: Viewer, stmt: Select | None = None) -> Select:
     """Every ticket `actor` may see: their firm's, their assignments, or all.
 
     `stmt` (default: the Ticket entity) is the select over the ticket table to narrow.
@@ -63,7 +63,7 @@ def scoped_tickets(actor: User, stmt: Select | None = None) -> Select:
     return stmt if scope is None else stmt.where(SCOPES[scope] == value)
 
 
-def scope_of(actor: User) -> tuple[str | None, int | None]:
+def scope_of(actor: Viewer) -> tuple[str | None, int | None]:
     """(column name narrowing the actor's tickets, its value); (None, None) for all."""
     if actor.role == "firm":
         return "firm", actor.firm_id
@@ -74,7 +74,7 @@ def scope_of(actor: User) -> tuple[str | None, int | None]:
     raise Forbidden("Administrators do not see tickets")
 
 
-def scope_key(actor: User) -> tuple[str, str | None, int | None]:
+def scope_key(actor: Viewer) -> tuple[str, str | None, int | None]:
     """What of `actor` decides which tickets they see and how: role, scope and its value."""
     return (actor.role, *scope_of(actor))
 
@@ -232,7 +232,7 @@ def _page_statement(scope: str | None, shape: tuple[str, ...], after: bool, limi
     return stmt.order_by(order.desc()).limit(limit + 1)
 
 
-def ticket_page(actor: User, filters: TicketFilters, limit: int, cursor: str | None) -> Page:
+def ticket_page(actor: Viewer, filters: TicketFilters, limit: int, cursor: str | None) -> Page:
     """One page of the actor's tickets as plain rows with firm name and claim summary.
 
     Rows, not ORM objects: building objects cost a third of a list request.
@@ -251,7 +251,7 @@ def _row_statement(scope: str | None) -> Select:
     return stmt if scope is None else stmt.where(SCOPES[scope] == bindparam("scope"))
 
 
-def ticket_row(actor: User, ticket_id: int) -> Any:
+def ticket_row(actor: Viewer, ticket_id: int) -> Any:
     """One ticket as a plain row if `actor` may see it, else None (existence not revealed)."""
     scope, scope_value = scope_of(actor)
     return db.session.execute(
