@@ -102,6 +102,15 @@ def app_config(tmp_path: Path) -> dict[str, Any]:
     return {"UPLOAD_DIR": str(tmp_path / "uploads")}
 
 
+def _clean_up(app: Flask, database_url: str) -> None:
+    """Empty PostgreSQL's shared database; drop every pooled connection."""
+    if database_url.startswith("postgresql"):
+        _truncate_all(app)
+    else:
+        with app.app_context():
+            db.engine.dispose()
+
+
 @pytest.fixture
 def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **app_config})
@@ -109,11 +118,26 @@ def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
     with app.app_context():
         yield app
         db.session.remove()
-    if database_url.startswith("postgresql"):
-        _truncate_all(app)
-    else:
-        with app.app_context():
-            db.engine.dispose()
+    _clean_up(app, database_url)
+
+
+def _own_app(database_url: str, **config: Any) -> Iterator[Flask]:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **config})
+    limiter.reset()
+    yield app
+    _clean_up(app, database_url)
+
+
+@pytest.fixture
+def own_app(database_url: str) -> Iterator[Flask]:
+    """An app whose requests run outside the test's app context: each has its own `g`."""
+    yield from _own_app(database_url)
+
+
+@pytest.fixture
+def csrf_app(database_url: str) -> Iterator[Flask]:
+    """As `own_app`, with CSRF protection on, as in production."""
+    yield from _own_app(database_url, WTF_CSRF_ENABLED=True)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from aftercare import create_app
 from aftercare.audit.models import AuditEvent
 from aftercare.extensions import db
 from aftercare.meisters.assignment import assign_meister
@@ -465,8 +464,8 @@ def _csrf_token(response) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
-def test_bulk_posts_without_a_csrf_token_are_refused(database_url):
-    app: Flask = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": True})
+def test_bulk_posts_without_a_csrf_token_are_refused(csrf_app):
+    app: Flask = csrf_app
     with app.app_context():
         make = Factory()
         email = make.user("manager").email
@@ -491,7 +490,6 @@ def test_bulk_posts_without_a_csrf_token_are_refused(database_url):
     with app.app_context():
         assert db.session.get(Ticket, ticket_id).status == "triaged"
         db.session.remove()
-        db.engine.dispose()
 
 
 def test_a_database_error_on_one_ticket_is_reported_and_the_others_still_run(people, monkeypatch):

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from aftercare import create_app
 from aftercare.auth.services import issue_token
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
@@ -69,25 +66,6 @@ def test_the_kept_api_list_changes_with_its_tickets(make, api):
     db.session.execute(update(Ticket).where(Ticket.id == ticket_id).values(status="triaged"))
     db.session.commit()
     assert caller.get("/tickets").get_json()["items"][0]["status"] == "triaged"
-
-
-def _own_app(database_url: str, **config) -> Iterator[Flask]:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **config})
-    yield app
-    with app.app_context():
-        db.engine.dispose()  # no pooled connection left for the garbage collector
-
-
-@pytest.fixture
-def own_app(database_url: str) -> Iterator[Flask]:
-    """An app whose requests run outside the test's app context: each has its own `g`."""
-    yield from _own_app(database_url)
-
-
-@pytest.fixture
-def csrf_app(database_url: str) -> Iterator[Flask]:
-    """As `own_app`, with CSRF protection on, as in production."""
-    yield from _own_app(database_url, WTF_CSRF_ENABLED=True)
 
 
 def _setup(app: Flask, build):

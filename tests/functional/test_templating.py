@@ -4,7 +4,6 @@ import pytest
 from flask import render_template_string, url_for
 from markupsafe import escape
 
-from aftercare import create_app
 from aftercare.extensions import db
 from aftercare.templating import id_url_prefix
 from tests.helpers import AuthActions, Factory
@@ -69,8 +68,8 @@ def test_kept_template_urls_are_flasks_own_wherever_the_app_is_mounted(app, moun
             assert html.startswith(f"{script_root}/static/css/app.css|{script_root}/tickets/7|")
 
 
-def test_the_menu_is_the_roles_in_the_language_of_the_request(database_url):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+def test_the_menu_is_the_roles_in_the_language_of_the_request(own_app):
+    app = own_app
     with app.app_context():  # requests below run outside it: each has its own `g`
         make = Factory()
         emails = {role: make.user(role).email for role in ("firm", "manager")}
@@ -82,8 +81,6 @@ def test_the_menu_is_the_roles_in_the_language_of_the_request(database_url):
         pages[role, "ko"] = client.get("/tickets").get_data(as_text=True)
         client.post("/language/en", data={"next": "/tickets"})
         pages[role, "en"] = client.get("/tickets").get_data(as_text=True)
-    with app.app_context():
-        db.engine.dispose()
     assert ">Firms</a>" in pages["manager", "en"]
     assert ">Firms</a>" not in pages["firm", "en"]
     assert ">Assets</a>" in pages["firm", "en"]

@@ -35,13 +35,16 @@ def test_a_successful_read_commits_and_a_failed_one_rolls_back(make, api):
     quick_claim(make.firm().id, manager.id, [("parts", 100_000)])
     caller = api.as_(manager)
 
+    # On PostgreSQL the caller is found on a connection of its own (one more end).
     with transaction_ends() as ends:
         assert caller.get("/tickets").status_code == 200
-    assert ends == ["commit"]
+    assert ends
+    assert set(ends) == {"commit"}
 
     with transaction_ends() as ends:
         assert caller.get("/tickets/999999").status_code == 404
-    assert ends == ["rollback"]
+    assert ends[-1] == "rollback"
+    assert ends.count("rollback") == 1  # the answer's; the caller was found all right
 
     with transaction_ends() as ends:
         assert api.get("/tickets").status_code == 401  # no token

@@ -1,0 +1,122 @@
+"""The API's kept ticket reads find their caller in one statement, and see every change.
+
+On PostgreSQL the list and the detail find the token's user as a viewer on a connection
+of their own, without loading the User: whatever makes a token unusable, or changes
+what its user may see, must still show on the very next request. Each test runs on
+both databases (SQLite loads the User in the request's session), outside the test's
+app context, as real requests are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import update
+
+from aftercare.auth.models import ApiToken, User
+from aftercare.auth.services import issue_token
+from aftercare.db import utcnow
+from aftercare.extensions import db
+from aftercare.tickets import services
+from tests.functional.test_query_counts import counted
+from tests.helpers import ApiClient, Factory
+
+
+def _file(firm_user: User, title: str) -> int:
+    fields = {"category": "breakdown", "severity": "high", "title": title}
+    return services.file_ticket(firm_user, fields).id
+
+
+def _in_app(app: Flask, change: Callable[[Factory], object]) -> object:
+    with app.app_context():
+        result = change(Factory())
+        db.session.commit()
+        db.session.remove()
+    return result
+
+
+def _caller(app: Flask, role: str = "manager", **user) -> tuple[ApiClient, int, int]:
+    """An API client of a new user, the user's id, and a ticket of another firm."""
+
+    def build(make: Factory) -> tuple[str, int, int]:
+        caller = make.user(role, **user)
+        return issue_token(caller)[0], caller.id, _file(make.user("firm"), "다른 회사 고장")
+
+    token, user_id, ticket_id = _in_app(app, build)
+    return ApiClient(app.test_client(), token), user_id, ticket_id
+
+
+def _kept(api: ApiClient, ticket_id: int, status: int = 200) -> None:
+    """Read the list and the ticket twice: the second answers are kept ones."""
+    for _ in range(2):
+        assert api.get("/tickets").status_code == 200
+        assert api.get(f"/tickets/{ticket_id}").status_code == status
+
+
+def _set_user(user_id: int, **values) -> Callable[[Factory], None]:
+    return lambda _make: db.session.execute(update(User).where(User.id == user_id).values(values))
+
+
+def _set_tokens(user_id: int, **values) -> Callable[[Factory], None]:
+    return lambda _make: db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user_id).values(values)
+    )
+
+
+@pytest.mark.parametrize(
+    "unusable",
+    [
+        pytest.param(lambda user_id: _set_user(user_id, active=False), id="deactivated"),
+        pytest.param(lambda user_id: _set_tokens(user_id, revoked_at=utcnow()), id="revoked"),
+        pytest.param(
+            lambda user_id: _set_tokens(user_id, expires_at=utcnow() - timedelta(seconds=1)),
+            id="expired",
+        ),
+    ],
+)
+def test_a_token_made_unusable_is_refused_on_the_next_kept_read(own_app, unusable):
+    api, user_id, ticket_id = _caller(own_app)
+    _kept(api, ticket_id)
+    _in_app(own_app, unusable(user_id))  # a Core write, as a shell or another worker makes
+    for path in ("/tickets", f"/tickets/{ticket_id}"):
+        response = api.get(path)
+        assert response.status_code == 401
+        assert response.get_json()["code"] == 401
+
+
+def test_a_new_role_or_firm_shows_on_the_next_kept_read(own_app):
+    api, user_id, other_ticket = _caller(own_app)
+
+    def firm_with_ticket(make: Factory) -> tuple[int, int]:
+        firm_user = make.user("firm")
+        return firm_user.firm_id, _file(firm_user, "우리 회사 고장")
+
+    firm_id, own_ticket = _in_app(own_app, firm_with_ticket)
+    _kept(api, other_ticket)
+    assert len(api.get("/tickets").get_json()["items"]) == 2  # a manager sees both
+    _in_app(own_app, _set_user(user_id, role="firm", firm_id=firm_id))
+    assert [t["id"] for t in api.get("/tickets").get_json()["items"]] == [own_ticket]
+    assert api.get(f"/tickets/{other_ticket}").status_code == 404
+    assert api.get(f"/tickets/{own_ticket}").status_code == 200
+
+
+def test_a_kept_ticket_costs_one_statement_that_finds_the_caller_and_the_version(own_app):
+    api, _, ticket_id = _caller(own_app)
+    _kept(api, ticket_id)
+    with own_app.app_context(), counted() as statements:
+        assert api.get(f"/tickets/{ticket_id}").status_code == 200
+    assert len(statements) == 1, statements
+    assert "data_version" in statements[0]
+    assert "api_token" in statements[0]
+
+
+def test_a_write_after_a_kept_read_uses_the_full_user(own_app):
+    """The viewer is enough to read; a write loads the User in the request's session."""
+    api, _, ticket_id = _caller(own_app, role="firm")
+    _kept(api, ticket_id, status=404)  # another firm's ticket
+    response = api.post("/tickets", {"category": "breakdown", "severity": "high", "title": "새"})
+    assert response.status_code == 201, response.get_json()
+    assert [t["title"] for t in api.get("/tickets").get_json()["items"]] == ["새"]
