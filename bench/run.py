@@ -16,6 +16,7 @@ import json
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -23,6 +24,10 @@ import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.cpusteal import cpu_times, steal_pct  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 PORT = 5077
 SECRET = "bench-secret-not-for-production"
@@ -117,7 +122,9 @@ def wrk(
     for key, value in headers.items():
         command += ["-H", f"{key}: {value}"]
     command.append(f"http://127.0.0.1:{PORT}{path}")
+    before = cpu_times()
     out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    stolen = steal_pct(before, cpu_times())
     line = [x for x in out.stdout.splitlines() if x.startswith("{")][-1]
     data = json.loads(line)
     seconds_run = data["duration_us"] / 1e6
@@ -130,6 +137,7 @@ def wrk(
         "errors": data["errors"],
         "non_2xx": data["non_2xx"],
         **{key: data[key] for key in ("refused", "failed") if key in data},  # approvals.lua
+        "steal_pct": stolen,
     }
 
 
@@ -281,9 +289,10 @@ def measure_settlement(engine: str, claims: int) -> dict:
         raise RuntimeError(f"only {approved:,} of {claims:,} claims could be approved")
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "ledger", "settle"]
     env = {**os.environ, **app_env(built["url"]), "AFTERCARE_ENV": "development"}
-    started = time.perf_counter()
+    started, before = time.perf_counter(), cpu_times()
     out = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = round(time.perf_counter() - started, 2)
+    stolen = steal_pct(before, cpu_times())
     verify = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "ledger", "verify"],
         cwd=ROOT,
@@ -296,6 +305,7 @@ def measure_settlement(engine: str, claims: int) -> dict:
         "seconds": seconds,
         "summary": out.stdout.strip(),
         "verify_exit": verify.returncode,
+        "steal_pct": stolen,
     }
     log(f"settlement {engine}: {result}")
     return result
@@ -368,6 +378,29 @@ def target_rows(report: dict) -> list[tuple[str, str, str, bool]]:
     return rows
 
 
+def steal_windows(report: dict) -> list[float]:
+    """The CPU steal of every measured window of the run (hello, endpoints, approvals,
+    settlement) that recorded one."""
+    windows = [report["hello"]]
+    for sizes in report["engines"].values():
+        for data in sizes.values():
+            windows += [data.get("hello", {}), *data["endpoints"].values()]
+    windows += [report.get("approvals") or {}, *report.get("settlement", {}).values()]
+    return [w["steal_pct"] for w in windows if w.get("steal_pct") is not None]
+
+
+def steal_summary(report: dict) -> str:
+    stolen = sorted(steal_windows(report))
+    if not stolen:
+        return "not recorded"
+    return f"median {statistics.median(stolen):.1f} %, highest {stolen[-1]:.1f} %"
+
+
+def _steal(figures: dict) -> str:
+    value = figures.get("steal_pct")
+    return "—" if value is None else f"{value:.1f}"
+
+
 def markdown(report: dict) -> str:
     hellos = ", ".join(
         f"{engine} {int(size):,}: {ceiling(report, data):,.0f}"
@@ -381,8 +414,12 @@ def markdown(report: dict) -> str:
         f"{report['seconds']} s per endpoint. Ceiling (bare Flask hello under the same "
         f"gunicorn settings, measured before each block, req/s): {hellos}.",
         "",
-        "| engine | tickets | endpoint | req/s | % of hello | p50 ms | p95 ms | p99 ms | errors |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+        f"CPU steal (time the hypervisor gave other guests) in the measured windows: "
+        f"{steal_summary(report)}.",
+        "",
+        "| engine | tickets | endpoint | req/s | % of hello | p50 ms | p95 ms | p99 ms | errors "
+        "| steal % |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for engine, sizes in report["engines"].items():
         for size, data in sizes.items():
@@ -392,7 +429,8 @@ def markdown(report: dict) -> str:
                 failed = r["errors"] + r["non_2xx"]
                 lines.append(
                     f"| {engine} | {int(size):,} | {name} | {r['rps']:,.0f} | {share:.1f} % | "
-                    f"{r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {failed} |"
+                    f"{r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {failed} | "
+                    f"{_steal(r)} |"
                 )
     lines += [
         "",
@@ -415,12 +453,12 @@ def markdown(report: dict) -> str:
             f"Approvals (PostgreSQL, 8 clients): **{a['approved_rps']:,.0f}/s** approved "
             f"({a['rps']:,.0f} requests/s), p95 {a['p95_ms']} ms; refused with 409 (a firm's "
             f"cap used up) {a['refused']}, other answers ≥ 400 {a['failed']}, "
-            f"connection errors {a['errors']}.",
+            f"connection errors {a['errors']}; CPU steal {_steal(a)} %.",
         ]
     for engine, s in report.get("settlement", {}).items():
         lines.append(
             f"Settlement of {s['claims_approved']:,} claims on {engine}: **{s['seconds']} s** "
-            f"(ledger verify exit {s['verify_exit']})."
+            f"(ledger verify exit {s['verify_exit']}; CPU steal {_steal(s)} %)."
         )
     rows = target_rows(report)
     lines += [
@@ -471,5 +509,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     main()
