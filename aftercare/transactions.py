@@ -153,6 +153,7 @@ READ_ONLY_ENDPOINTS = frozenset(
     {"tickets.index", "tickets_api.list_tickets", "tickets_api.get_ticket"}
 )
 READ_ONLY = "aftercare_read_only"  # the execution option marking such a request's connection
+READ_OPTIONS = {"isolation_level": "AUTOCOMMIT", READ_ONLY: True}  # a listed read's connection
 
 
 def reads_without_transaction() -> bool:
@@ -170,7 +171,7 @@ def reads_without_transaction() -> bool:
 
 def read_connection() -> Connection:
     """A pooled connection of its own in autocommit, marked read-only (close it after)."""
-    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT", **{READ_ONLY: True})
+    return db.engine.connect().execution_options(**READ_OPTIONS)
 
 
 def begin_read() -> None:
@@ -183,7 +184,7 @@ def begin_read() -> None:
     endpoint was misfiled, and no write may commit by itself statement by statement.
     """
     if reads_without_transaction():
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT", READ_ONLY: True})
+        db.session.connection(execution_options=READ_OPTIONS)
 
 
 def end_read(response: Response) -> Response:
