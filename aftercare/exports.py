@@ -10,14 +10,14 @@ import csv
 import io
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import Select
 
 from aftercare.extensions import db
+
+if TYPE_CHECKING:
+    from openpyxl.cell import WriteOnlyCell
 
 BOM = "\ufeff"
 CSV_MIMETYPE = "text/csv; charset=utf-8"
@@ -61,6 +61,9 @@ def streamed(stmt: Select) -> Iterator[Any]:
 
 def text_cell(sheet: Any, value: str) -> WriteOnlyCell:
     """A cell that always holds text, even when it starts with `=` (never a formula)."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
     cell.data_type = "s"
     return cell
@@ -70,7 +73,11 @@ def xlsx_file(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
     """A write-only workbook filled as rows stream in; text never becomes a formula.
 
     Returns an open temporary file at its start; closing it (the response does) deletes it.
+    openpyxl is imported here, where a workbook is written: at the top it would add to
+    the start of every process (web worker, command, job), and few requests export.
     """
+    from openpyxl import Workbook
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append(list(header))

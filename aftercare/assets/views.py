@@ -4,13 +4,14 @@ QR labels (PNG, PDF, a PDF sheet per firm) and the "report a problem" page a lab
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from aftercare.assets import labels, queries, services
+from aftercare.assets import queries, services
 from aftercare.assets.forms import KIND_LABELS, AssetForm, ConfirmForm
 from aftercare.assets.models import Asset
 from aftercare.domain.errors import ValidationFailed
@@ -101,7 +102,7 @@ def detail(asset_id: int):
         asset=asset,
         tickets=tickets,
         ticket_count=ticket_count,
-        report_url=labels.report_url(asset.id),
+        report_url=_labels().report_url(asset.id),
         can_manage=current_user.role in services.WRITERS,
     )
 
@@ -140,6 +141,14 @@ def toggle_active(asset_id: int):
 # ---------------------------------------------------------------- labels
 
 
+def _labels() -> ModuleType:
+    """The label renderer, loaded on first use: its PDF and image libraries (fpdf,
+    Pillow, fontTools) would otherwise add to the start of every process."""
+    from aftercare.assets import labels
+
+    return labels
+
+
 def _label_reader(asset_id: int) -> Asset:
     """Labels are for the firm and the programme office, not for Meisters."""
     asset = services.visible_asset(current_user, asset_id)
@@ -161,13 +170,13 @@ def label_png(asset_id: int):
     """Inline, so the asset page can show it; `?download=1` saves it as a file."""
     asset = _label_reader(asset_id)
     download = request.args.get("download") == "1"
-    return _file(labels.label_png(asset), "image/png", f"asset-{asset.id}.png", download)
+    return _file(_labels().label_png(asset), "image/png", f"asset-{asset.id}.png", download)
 
 
 @bp.route("/assets/<int:asset_id>/label.pdf")
 def label_pdf(asset_id: int):
     asset = _label_reader(asset_id)
-    return _file(labels.label_pdf(asset), "application/pdf", f"asset-{asset.id}.pdf", True)
+    return _file(_labels().label_pdf(asset), "application/pdf", f"asset-{asset.id}.pdf", True)
 
 
 @bp.route("/firms/<int:firm_id>/assets/labels.pdf")
@@ -180,7 +189,7 @@ def label_sheet(firm_id: int):
         flash(_("This firm has no assets in service to print labels for."), "warning")
         return redirect(url_for("assets.index", firm_id=firm.id))
     title = _("QR labels of %(firm)s", firm=firm.name)
-    pdf = labels.sheet_pdf(assets, title)
+    pdf = _labels().sheet_pdf(assets, title)
     return _file(pdf, "application/pdf", f"asset-labels-firm-{firm.id}-{part}.pdf", True)
 
 

@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from datetime import date
 from typing import IO, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import Select, select
 
 from aftercare.claims.models import Claim
@@ -76,6 +74,9 @@ def batch_xlsx(batch: PayoutBatch) -> IO[bytes]:
 
     Returns an open temporary file positioned at its start; closing it deletes it.
     """
+    from openpyxl import Workbook  # where used, as in aftercare.exports.xlsx_file
+    from openpyxl.cell import WriteOnlyCell
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=f"batch-{batch.batch_date.isoformat()}")
     sheet.append(list(BATCH_COLUMNS))
