@@ -3,8 +3,10 @@
 For each engine (SQLite, PostgreSQL) and size (10,000 and 100,000 tickets) it builds
 a fresh data set (20,000 firms, 800 Meisters), serves Aftercare with gunicorn
 (2 sync workers), measures every endpoint with wrk from a separate process, and in the
-same run measures a bare Flask "hello" under the same gunicorn settings as the ceiling.
-Then it measures approvals (PostgreSQL, 8 clients) and settlement of 100,000 claims.
+same run measures a bare Flask "hello" under the same gunicorn settings as the ceiling:
+each endpoint in three short windows, each right after a hello window of its own, and
+the median of the three is reported. Then it measures approvals (PostgreSQL, 8 clients,
+also in three windows) and settlement of 100,000 claims.
 Results: bench/results/latest.json and bench/results/latest.md.
 """
 
@@ -21,6 +23,8 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +34,9 @@ from bench.cpusteal import cpu_times, steal_pct  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 PORT = 5077
+HELLO_PORT = 5078  # the ceiling's server, kept up beside the app's during a block
+ROUNDS = 3  # windows per endpoint; the median is reported
+HELLO_SECONDS = 2  # the hello window before each endpoint window
 SECRET = "bench-secret-not-for-production"
 SEARCH = urllib.parse.quote("검사기")
 ENDPOINTS = [
@@ -61,7 +68,7 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def serve(app: str, env: dict[str, str]) -> subprocess.Popen:
+def serve(app: str, env: dict[str, str], port: int = PORT) -> subprocess.Popen:
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         "--workers",
@@ -69,7 +76,7 @@ def serve(app: str, env: dict[str, str]) -> subprocess.Popen:
         "--worker-class",
         "sync",
         "--bind",
-        f"127.0.0.1:{PORT}",
+        f"127.0.0.1:{port}",
         "--log-level",
         "warning",
         app,
@@ -77,7 +84,7 @@ def serve(app: str, env: dict[str, str]) -> subprocess.Popen:
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
     for _ in range(100):
         try:
-            http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request("GET", "/")
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/")
             return process
         except OSError:
             time.sleep(0.2)
@@ -108,6 +115,7 @@ def wrk(
     connections: int = 8,
     script: str = "report.lua",
     env: dict[str, str] | None = None,
+    port: int = PORT,
 ) -> dict:
     command = [
         "wrk",
@@ -121,7 +129,7 @@ def wrk(
     ]
     for key, value in headers.items():
         command += ["-H", f"{key}: {value}"]
-    command.append(f"http://127.0.0.1:{PORT}{path}")
+    command.append(f"http://127.0.0.1:{port}{path}")
     before = cpu_times()
     out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})})
     stolen = steal_pct(before, cpu_times())
@@ -207,9 +215,8 @@ def measure_endpoints(engine: str, size: int, seconds: int) -> dict:
     built = dataset.build(engine, size)
     url = built["url"]
     ticket_id = sample_ticket_id(url)
-    # The ceiling of this block, measured next to it: the machine's speed drifts in a run.
-    results: dict = {"build_seconds": built["seconds"], "hello": measure_hello(seconds)}
-    results["endpoints"] = {}
+    results: dict = {"build_seconds": built["seconds"], "endpoints": {}}
+    hello = serve("bench.hello:app", {}, port=HELLO_PORT)
     process = serve("wsgi:app", app_env(url))
     try:
         token, cookie = credentials()
@@ -217,16 +224,52 @@ def measure_endpoints(engine: str, size: int, seconds: int) -> dict:
             headers = (
                 {"Authorization": f"Bearer {token}"} if kind == "token" else {"Cookie": cookie}
             )
-            wrk(path.replace("TICKET", str(ticket_id)), headers, 2)  # warm-up
-            results["endpoints"][name] = wrk(
-                path.replace("TICKET", str(ticket_id)), headers, seconds
+            path = path.replace("TICKET", str(ticket_id))
+            wrk(path, headers, 2)  # warm-up
+            results["endpoints"][name] = median_window(
+                [beside_hello(partial(wrk, path, headers, seconds)) for _ in range(ROUNDS)]
             )
-            log(f"{engine} {size:,} {name}: {results['endpoints'][name]}")
+            log(f"{engine} {size:,} {name}: {_brief(results['endpoints'][name])}")
         if engine == "postgresql" and size == max(SIZES):
             results["approvals"] = measure_approvals(url, token, seconds)
     finally:
         results["worker_rss_mb"] = stop(process)
+        stop(hello)
     return results
+
+
+def beside_hello(measure: Callable[[], dict]) -> dict:
+    """One window of `measure`, right after a hello window: its ceiling at that moment."""
+    ceiling_now = wrk("/hello", {}, HELLO_SECONDS, port=HELLO_PORT)["rps"]
+    window = measure()
+    window["hello_rps"] = ceiling_now
+    window["share"] = round(window["rps"] / ceiling_now, 4) if ceiling_now else 0.0
+    return window
+
+
+MEDIANS = ("rps", "p50_ms", "p95_ms", "p99_ms", "hello_rps", "share", "approved_rps")
+TOTALS = ("requests", "errors", "non_2xx", "refused", "failed")
+
+
+def median_window(windows: list[dict]) -> dict:
+    """The windows of one endpoint as one figure: each rate, latency and share is the
+    median over the windows (one stalled window does not decide it), counts are summed,
+    and the steal is the highest any window saw. The windows are kept as measured."""
+    summary: dict = {}
+    for key in MEDIANS:
+        if all(key in w for w in windows):
+            summary[key] = statistics.median(w[key] for w in windows)
+    for key in TOTALS:
+        if all(key in w for w in windows):
+            summary[key] = sum(w[key] for w in windows)
+    stolen = [w["steal_pct"] for w in windows if w.get("steal_pct") is not None]
+    summary["steal_pct"] = max(stolen) if stolen else None
+    summary["windows"] = windows
+    return summary
+
+
+def _brief(figures: dict) -> dict:
+    return {k: v for k, v in figures.items() if k != "windows"}
 
 
 def measure_approvals(url: str, token: str, seconds: int) -> dict:
@@ -235,22 +278,29 @@ def measure_approvals(url: str, token: str, seconds: int) -> dict:
     A claim whose firm has used up its cap is refused (409, counted in `refused`):
     a right answer, but not an approval; any other status of 400 or more counts in
     `failed`, and fails the target. A 2-second warm-up first, as for every
-    endpoint (prepared statements, caches), on claims of its own: the measured run
-    approves only claims still pending.
+    endpoint (prepared statements, caches), on claims of its own; then three windows,
+    each beside a hello window, each approving only claims still pending.
     """
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    for run_seconds in (2, seconds):
-        result = wrk(
-            "/api/v1/claims/1/approve",
-            headers,
-            run_seconds,
-            connections=8,
-            script="approvals.lua",
-            env={"APPROVE_IDS": ",".join(map(str, _pending_claim_ids(url)))},
-        )
+    _approvals_window(url, headers, 2)
+    result = median_window(
+        [beside_hello(partial(_approvals_window, url, headers, seconds)) for _ in range(ROUNDS)]
+    )
+    log(f"approvals: {_brief(result)}")
+    return result
+
+
+def _approvals_window(url: str, headers: dict[str, str], seconds: int) -> dict:
+    result = wrk(
+        "/api/v1/claims/1/approve",
+        headers,
+        seconds,
+        connections=8,
+        script="approvals.lua",
+        env={"APPROVE_IDS": ",".join(map(str, _pending_claim_ids(url)))},
+    )
     approved = result["requests"] - result["refused"] - result["failed"] - result["errors"]
     result["approved_rps"] = round(result["rps"] * approved / max(result["requests"], 1), 1)
-    log(f"approvals: {result}")
     return result
 
 
@@ -318,18 +368,13 @@ APPROVALS_PER_SECOND = 300
 WORKER_MB = 150
 
 
-def ceiling(report: dict, block: dict) -> float:
-    """The hello req/s measured beside a block of endpoints (else the run's first)."""
-    return block.get("hello", report["hello"])["rps"]
-
-
 def growth(small: dict, large: dict, drift: float) -> tuple[float, float]:
     """How much slower an endpoint is at the large size: (judged, raw), ≥ 1 is slower.
 
     The worse of the req/s and p95 ratios. Judged against the ceiling measured beside
-    each block (`drift` = large block's hello req/s / small block's): minutes apart,
-    the same machine ran hello 10 % faster or slower, which the raw ratio counts as
-    growth with the data. The raw ratio is reported beside it.
+    each endpoint's windows (`drift` = its hello req/s at the large size / at the small
+    one): minutes apart, the same machine ran hello 10 % faster or slower, which the
+    raw ratio counts as growth with the data. The raw ratio is reported beside it.
     """
     raw = max(small["rps"] / large["rps"], large["p95_ms"] / small["p95_ms"])
     judged = max(small["rps"] * drift / large["rps"], large["p95_ms"] * drift / small["p95_ms"])
@@ -345,7 +390,7 @@ def target_rows(report: dict) -> list[tuple[str, str, str, bool]]:
         small = sizes[measured[0]] if len(measured) > 1 else None
         if large:
             for name, share in TARGETS.items():
-                got = large["endpoints"][name]["rps"] / ceiling(report, large)
+                got = large["endpoints"][name]["share"]
                 rows.append((f"{name} ≥ {share:.0%} of hello", engine, f"{got:.1%}", got >= share))
             for name, limit in P95_MS.items():
                 p95 = large["endpoints"][name]["p95_ms"]
@@ -353,9 +398,9 @@ def target_rows(report: dict) -> list[tuple[str, str, str, bool]]:
             rss = max(d["worker_rss_mb"] for d in sizes.values())
             rows.append((f"worker RSS ≤ {WORKER_MB} MB", engine, f"{rss} MB", rss <= WORKER_MB))
         if large and small:
-            drift = ceiling(report, large) / ceiling(report, small)
             for name, r in large["endpoints"].items():
-                slower, raw = growth(small["endpoints"][name], r, drift)
+                before = small["endpoints"][name]
+                slower, raw = growth(before, r, r["hello_rps"] / before["hello_rps"])
                 target = f"{name} 100k within {GROWTH}× of 10k"
                 figure = f"{slower:.2f}× (raw {raw:.2f}×)"
                 rows.append((target, engine, figure, slower <= GROWTH))
@@ -379,13 +424,17 @@ def target_rows(report: dict) -> list[tuple[str, str, str, bool]]:
 
 
 def steal_windows(report: dict) -> list[float]:
-    """The CPU steal of every measured window of the run (hello, endpoints, approvals,
-    settlement) that recorded one."""
-    windows = [report["hello"]]
-    for sizes in report["engines"].values():
-        for data in sizes.values():
-            windows += [data.get("hello", {}), *data["endpoints"].values()]
-    windows += [report.get("approvals") or {}, *report.get("settlement", {}).values()]
+    """The CPU steal of every measured window of the run (hello, each window of each
+    endpoint and of approvals, settlement) that recorded one."""
+    measured = [report["hello"], report.get("approvals") or {}]
+    measured += [
+        e
+        for sizes in report["engines"].values()
+        for d in sizes.values()
+        for e in d["endpoints"].values()
+    ]
+    windows = [w for figures in measured for w in figures.get("windows", [figures])]
+    windows += report.get("settlement", {}).values()
     return [w["steal_pct"] for w in windows if w.get("steal_pct") is not None]
 
 
@@ -402,35 +451,31 @@ def _steal(figures: dict) -> str:
 
 
 def markdown(report: dict) -> str:
-    hellos = ", ".join(
-        f"{engine} {int(size):,}: {ceiling(report, data):,.0f}"
-        for engine, sizes in report["engines"].items()
-        for size, data in sizes.items()
-    )
     lines = [
         f"# Aftercare benchmark — {report['when']}",
         "",
-        f"Machine: {report['machine']}. gunicorn 2 sync workers, wrk -t2 -c8, "
-        f"{report['seconds']} s per endpoint. Ceiling (bare Flask hello under the same "
-        f"gunicorn settings, measured before each block, req/s): {hellos}.",
+        f"Machine: {report['machine']}. gunicorn 2 sync workers, wrk -t2 -c8. Each endpoint: "
+        f"{ROUNDS} windows of {report['seconds']} s, each right after a {HELLO_SECONDS}-s "
+        "window of the ceiling (a bare Flask hello under the same gunicorn settings); the "
+        "figures are the medians of the windows, `% of hello` the median of each window's "
+        f"req/s over its own hello's. Hello at the start of the run: "
+        f"{report['hello']['rps']:,.0f} req/s.",
         "",
         f"CPU steal (time the hypervisor gave other guests) in the measured windows: "
         f"{steal_summary(report)}.",
         "",
-        "| engine | tickets | endpoint | req/s | % of hello | p50 ms | p95 ms | p99 ms | errors "
-        "| steal % |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| engine | tickets | endpoint | req/s | hello req/s | % of hello | p50 ms | p95 ms "
+        "| p99 ms | errors | steal % |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for engine, sizes in report["engines"].items():
         for size, data in sizes.items():
-            hello = ceiling(report, data)
             for name, r in data["endpoints"].items():
-                share = 100 * r["rps"] / hello
                 failed = r["errors"] + r["non_2xx"]
                 lines.append(
-                    f"| {engine} | {int(size):,} | {name} | {r['rps']:,.0f} | {share:.1f} % | "
-                    f"{r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {failed} | "
-                    f"{_steal(r)} |"
+                    f"| {engine} | {int(size):,} | {name} | {r['rps']:,.0f} | "
+                    f"{r['hello_rps']:,.0f} | {100 * r['share']:.1f} % | {r['p50_ms']} | "
+                    f"{r['p95_ms']} | {r['p99_ms']} | {failed} | {_steal(r)} |"
                 )
     lines += [
         "",
@@ -450,9 +495,10 @@ def markdown(report: dict) -> str:
         a = report["approvals"]
         lines += [
             "",
-            f"Approvals (PostgreSQL, 8 clients): **{a['approved_rps']:,.0f}/s** approved "
-            f"({a['rps']:,.0f} requests/s), p95 {a['p95_ms']} ms; refused with 409 (a firm's "
-            f"cap used up) {a['refused']}, other answers ≥ 400 {a['failed']}, "
+            f"Approvals (PostgreSQL, 8 clients, median of {ROUNDS} windows): "
+            f"**{a['approved_rps']:,.0f}/s** approved ({a['rps']:,.0f} requests/s; hello "
+            f"beside them {a['hello_rps']:,.0f} req/s), p95 {a['p95_ms']} ms; refused with "
+            f"409 (a firm's cap used up) {a['refused']}, other answers ≥ 400 {a['failed']}, "
             f"connection errors {a['errors']}; CPU steal {_steal(a)} %.",
         ]
     for engine, s in report.get("settlement", {}).items():
@@ -474,7 +520,7 @@ def markdown(report: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=5, help="length of one window")
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
     parser.add_argument("--settle-claims", type=int, default=100_000)
