@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from sqlalchemy import Select
 
 from aftercare.extensions import db
-
-if TYPE_CHECKING:
-    from openpyxl.cell import WriteOnlyCell
 
 BOM = "\ufeff"
 CSV_MIMETYPE = "text/csv; charset=utf-8"
@@ -59,35 +55,15 @@ def streamed(stmt: Select) -> Iterator[Any]:
         result.close()
 
 
-def text_cell(sheet: Any, value: str) -> WriteOnlyCell:
-    """A cell that always holds text, even when it starts with `=` (never a formula)."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-    cell.data_type = "s"
-    return cell
-
-
 def xlsx_file(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> IO[bytes]:
     """A write-only workbook filled as rows stream in; text never becomes a formula.
 
     Returns an open temporary file at its start; closing it (the response does) deletes it.
-    openpyxl is imported here, where a workbook is written: at the top it would add to
-    the start of every process (web worker, command, job), and few requests export.
     """
-    from openpyxl import Workbook
+    from aftercare import spreadsheets  # openpyxl loads with the first export
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
+    workbook, sheet = spreadsheets.write_only_sheet(title)
     sheet.append(list(header))
     for row in rows:
-        sheet.append([text_cell(sheet, v) if isinstance(v, str) else v for v in row])
-    target = tempfile.TemporaryFile()  # noqa: SIM115 - returned open; the response closes it
-    try:
-        workbook.save(target)
-    except Exception:
-        target.close()
-        raise
-    target.seek(0)
-    return target
+        sheet.append([spreadsheets.text_cell(sheet, v) if isinstance(v, str) else v for v in row])
+    return spreadsheets.saved(workbook)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from datetime import date
 from typing import IO, Any
@@ -10,7 +9,7 @@ from typing import IO, Any
 from sqlalchemy import Select, select
 
 from aftercare.claims.models import Claim
-from aftercare.exports import streamed, text_cell
+from aftercare.exports import streamed
 from aftercare.firms.models import Firm
 from aftercare.ledger.models import PayoutBatch, PayoutLine
 
@@ -74,35 +73,22 @@ def batch_xlsx(batch: PayoutBatch) -> IO[bytes]:
 
     Returns an open temporary file positioned at its start; closing it deletes it.
     """
-    from openpyxl import Workbook  # where used, as in aftercare.exports.xlsx_file
-    from openpyxl.cell import WriteOnlyCell
+    from aftercare import spreadsheets  # openpyxl loads with the first export
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=f"batch-{batch.batch_date.isoformat()}")
+    workbook, sheet = spreadsheets.write_only_sheet(f"batch-{batch.batch_date.isoformat()}")
     sheet.append(list(BATCH_COLUMNS))
     for row in batch_export_rows(batch):
         batch_date, line_id, claim_id, ticket_id, firm_id, name, registration, amount = row
-        date_cell = WriteOnlyCell(sheet, value=batch_date)
-        date_cell.number_format = "yyyy-mm-dd"
-        amount_cell = WriteOnlyCell(sheet, value=amount)
-        amount_cell.number_format = "#,##0"
         sheet.append(
             [
-                date_cell,
+                spreadsheets.formatted_cell(sheet, batch_date, "yyyy-mm-dd"),
                 line_id,
                 claim_id,
                 ticket_id,
                 firm_id,
-                text_cell(sheet, name),
-                text_cell(sheet, registration),  # text: a leading zero must survive
-                amount_cell,
+                spreadsheets.text_cell(sheet, name),
+                spreadsheets.text_cell(sheet, registration),  # text: a leading zero must survive
+                spreadsheets.formatted_cell(sheet, amount, "#,##0"),
             ]
         )
-    target = tempfile.TemporaryFile()  # noqa: SIM115 - returned open; the response closes it
-    try:
-        workbook.save(target)
-    except Exception:
-        target.close()
-        raise
-    target.seek(0)
-    return target
+    return spreadsheets.saved(workbook)
