@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import g, has_request_context
-from sqlalchemy import Select, insert, select, text
+from sqlalchemy import Select, TableValuedAlias, func, insert, select, text
 
 from aftercare.audit.models import AuditEvent
 from aftercare.db import utcnow
@@ -18,6 +18,26 @@ from aftercare.extensions import db
 AUDIT_CHAIN_LOCK = 7_301_021
 # PostgreSQL: take that lock, then read the last link with a snapshot taken after it.
 CHAIN_HEAD = text("SELECT id, hash FROM audit_chain_head(:k)")
+
+
+class ChainHead(NamedTuple):
+    """The chain's last link as read under its lock (id 0 and GENESIS: no link yet)."""
+
+    id: int
+    hash: str
+
+
+def locked_chain_head() -> TableValuedAlias:
+    """PostgreSQL: the chain's lock and last link (no row: no link yet), as a FROM item.
+
+    For a caller that takes the lock inside a statement of its own instead of a round
+    trip of its own, then passes the link to `record_event` as `head` (`chain_head_of`).
+    """
+    return func.audit_chain_head(AUDIT_CHAIN_LOCK).table_valued("id", "hash").alias("head")
+
+
+def chain_head_of(last_id: int | None, last_hash: str | None) -> ChainHead:
+    return ChainHead(last_id, last_hash) if last_id is not None else ChainHead(0, GENESIS)
 
 
 def _payload(event: AuditEvent) -> dict[str, Any]:
@@ -41,21 +61,21 @@ def record_event(
     object_id: int | None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    head: ChainHead | None = None,
 ) -> int:
     """Append one event to the chain inside the caller's transaction; return its id.
 
     The chain is serialised: PostgreSQL by an advisory lock held to commit (so call
     this late in a transaction), taken with the read of the last link in one call
-    (migration 0009), SQLite by its single writer.
+    (migration 0009), SQLite by its single writer. `head`: the last link, when the
+    caller already took the lock and read it in a statement of its own
+    (`locked_chain_head`); the caller's unflushed changes then go out under the lock.
     """
     session = db.session
     session.flush()  # the caller's changes go out before the chain is locked, not under it
-    if session.get_bind().dialect.name == "postgresql":
-        last = session.execute(CHAIN_HEAD, {"k": AUDIT_CHAIN_LOCK}).first()
-    else:
-        last = session.execute(_last_link()).first()
+    last = head if head is not None else _read_chain_head(session)
     event = AuditEvent(
-        id=(last.id + 1) if last else 1,
+        id=last.id + 1,
         created_at=utcnow(),
         actor_id=actor_id,
         action=action,
@@ -64,7 +84,7 @@ def record_event(
         before=json.dumps(before or {}, sort_keys=True, ensure_ascii=False, default=str),
         after=json.dumps(after or {}, sort_keys=True, ensure_ascii=False, default=str),
         request_id=g.get("request_id", "") if has_request_context() else "",
-        prev_hash=last.hash if last else GENESIS,
+        prev_hash=last.hash,
     )
     event.hash = link_hash(event.prev_hash, _payload(event))
     # A Core insert of the values: the event is never read back as an object here.
@@ -73,6 +93,14 @@ def record_event(
         {column.key: getattr(event, column.key) for column in AuditEvent.__table__.columns},
     )
     return event.id
+
+
+def _read_chain_head(session: Any) -> ChainHead:
+    if session.get_bind().dialect.name == "postgresql":
+        last = session.execute(CHAIN_HEAD, {"k": AUDIT_CHAIN_LOCK}).first()
+    else:
+        last = session.execute(_last_link()).first()
+    return chain_head_of(*last) if last else chain_head_of(None, None)
 
 
 @functools.cache

@@ -5,11 +5,22 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Row, Select, Update, bindparam, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    Row,
+    Select,
+    Update,
+    bindparam,
+    func,
+    literal,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from aftercare.audit.services import record_event
+from aftercare.audit.services import ChainHead, chain_head_of, locked_chain_head, record_event
 from aftercare.auth.models import User
 from aftercare.claims.models import Claim
 from aftercare.db import utcnow
@@ -20,7 +31,15 @@ from aftercare.domain.text import N_
 from aftercare.extensions import db
 from aftercare.ledger.models import FirmUsage, FiscalYear, LedgerAccount
 from aftercare.ledger.queries import fiscal_year_by_year
-from aftercare.ledger.services import InsufficientBalance, lock_accounts, post_transaction
+from aftercare.ledger.services import (
+    InsufficientBalance,
+    PlannedPosting,
+    lock_accounts,
+    plan_posting,
+    post_planned,
+    post_transaction,
+    posting_statement,
+)
 from aftercare.meisters.models import CostLine
 from aftercare.notifications.services import firm_user_ids, notify
 from aftercare.tickets.models import Ticket
@@ -50,16 +69,31 @@ def _locked_claim() -> Select:
 
 
 @functools.cache
-def _locked_claim_and_year() -> Select:
-    """The claim as `_locked_claim`, with the fiscal year of a given year (or None) beside it."""
+def _locked_claim_and_year(dialect: str) -> Select:
+    """The claim as `_locked_claim`, with the fiscal year of a given year (or None) and
+    the ids of its firm's active users (whom a decision notifies) beside it."""
+    user = User.__table__
+    collect = func.array_agg if dialect == "postgresql" else func.group_concat
+    firm_users = (
+        select(collect(user.c.id))
+        .where(user.c.firm_id == Claim.firm_id, user.c.active.is_(True))
+        .scalar_subquery()
+    )
     return (
-        select(Claim, FiscalYear)
+        select(Claim, FiscalYear, firm_users.label("firm_users"))
         .outerjoin(FiscalYear, FiscalYear.year == bindparam("year"))
         .where(Claim.id == bindparam("claim_id"))
         .options(lazyload(Claim.ticket), lazyload(Claim.fiscal_year))
         .with_for_update(of=Claim)
         .execution_options(populate_existing=True)
     )
+
+
+def _user_ids(collected: list[int] | str | None) -> list[int]:
+    """The ids `_locked_claim_and_year` collected: a list (PostgreSQL), "1,2" (SQLite)."""
+    if isinstance(collected, str):
+        return [int(part) for part in collected.split(",")]
+    return list(collected or [])
 
 
 def claim_for(actor: User, claim_id: int, lock: bool = False) -> Claim:
@@ -95,17 +129,27 @@ def _manager_claim(actor: User, claim_id: int) -> Claim:
     return claim
 
 
-def _claim_to_approve(actor: User, claim_id: int) -> tuple[Claim, FiscalYear | None]:
-    """The locked claim and the open fiscal year of today (Seoul), read in one statement."""
+@dataclass
+class _ToApprove:
+    claim: Claim
+    fiscal_year: FiscalYear | None  # the open fiscal year of today (Seoul), if any
+    firm_users: list[int]
+
+
+def _claim_to_approve(actor: User, claim_id: int) -> _ToApprove:
+    """The locked claim, today's open fiscal year and the firm's users, in one statement."""
     begin_write()
     _may_see_claims(actor)
+    dialect = db.session.get_bind().dialect.name
     row = db.session.execute(
-        _locked_claim_and_year(), {"claim_id": claim_id, "year": seoul_today().year}
+        _locked_claim_and_year(dialect), {"claim_id": claim_id, "year": seoul_today().year}
     ).first()
-    claim, fiscal_year = row if row is not None else (None, None)
+    claim, fiscal_year, firm_users = row if row is not None else (None, None, None)
     _visible(actor, claim)
     _may_decide(actor)
-    return claim, fiscal_year if fiscal_year is not None and fiscal_year.is_open else None
+    if fiscal_year is not None and not fiscal_year.is_open:
+        fiscal_year = None
+    return _ToApprove(claim, fiscal_year, _user_ids(firm_users))
 
 
 # ---------------------------------------------------------------- totals
@@ -254,13 +298,14 @@ def _locked_usage(fiscal_year_id: int, firm_id: int, support_type: str) -> Row:
 
 def approve_claim(actor: User, claim_id: int) -> Claim:
     """Reserve the government share in the pool; never past the pool or the firm's cap."""
-    claim, fiscal_year = _claim_to_approve(actor, claim_id)
+    found = _claim_to_approve(actor, claim_id)
+    claim, fiscal_year = found.claim, found.fiscal_year
     next_claim_status("approve", claim.status)
     if fiscal_year is None:
         raise Conflict(
             "No fiscal year is open for today", reason="no_fiscal_year", current_status=claim.status
         )
-    # Lock order everywhere: claim → firm usage → pool accounts (in id order).
+    # Lock order everywhere: claim → firm usage → pool accounts (in id order) → audit chain.
     usage = _locked_usage(fiscal_year.id, claim.firm_id, claim.support_type)
     accounts, balances = lock_accounts(fiscal_year.id, "pool_available", "pool_reserved")
     cap = fiscal_year.cap_for(claim.support_type)
@@ -274,22 +319,19 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
     if reason := refusal_reason(share):
         raise Conflict(REFUSAL_MESSAGES[reason], reason=reason, current_status=claim.status)
     amount = share.government_share
-    try:
-        post_transaction(
-            fiscal_year.id,
-            "reserve",
-            amount,
-            f"reserve:claim:{claim.id}",
-            accounts=accounts,
-            claim_id=claim.id,
-            firm_id=claim.firm_id,
-            support_type=claim.support_type,
-            actor_id=actor.id,
-        )
-    except InsufficientBalance as error:  # pragma: no cover - the pool row is locked above
-        raise Conflict(
-            error.message, reason="pool_exhausted", current_status=claim.status
-        ) from error
+    _notify_firm(claim, "claim_approved", found.firm_users)
+    db.session.flush()  # the notices go out now, not under the audit chain's lock
+    posting = plan_posting(
+        fiscal_year.id,
+        "reserve",
+        amount,
+        f"reserve:claim:{claim.id}",
+        accounts,
+        claim_id=claim.id,
+        firm_id=claim.firm_id,
+        support_type=claim.support_type,
+        actor_id=actor.id,
+    )
     now = utcnow()
     reservation = {"usage_id": usage.id, "amount": amount, "cap": cap}
     decision = {
@@ -303,15 +345,9 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
         "decided_at": now,
         "decided_by_id": actor.id,
     }
-    if not _reserve_and_decide(claim, reservation, decision):  # pragma: no cover - row locked
-        raise Conflict(
-            REFUSAL_MESSAGES["firm_cap_exhausted"],
-            reason="firm_cap_exhausted",
-            current_status=claim.status,
-        )
+    head = _reserve_and_decide(claim, posting, reservation, decision)
     set_committed_value(claim, "fiscal_year", fiscal_year)
-    _notify_firm(claim, "claim_approved")
-    record_event(  # last: the audit chain's lock is held from here to the commit
+    record_event(  # last: the audit chain's lock (PostgreSQL: taken above) is held to the commit
         actor.id,
         "claim.approve",
         "claim",
@@ -324,32 +360,72 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
             "firm_share": share.firm_share,
             "limited_by": share.limited_by,
         },
+        head=head,
     )
     commit_keeping(claim, fiscal_year)
     return claim
 
 
-def _reserve_and_decide(claim: Claim, reservation: dict[str, int], decision: dict) -> bool:
-    """Reserve the share on the firm's usage row, within its cap, and write the decision.
+def _reserve_and_decide(
+    claim: Claim, posting: PlannedPosting, reservation: dict[str, int], decision: dict
+) -> ChainHead | None:
+    """Post the reserve transaction, reserve the share on the firm's usage row within its
+    cap, and write the decision; return the audit chain's head if it was read.
 
-    False, with nothing written, when the reservation would pass the cap. PostgreSQL
-    does both in one statement (the claim is written only if the reservation was),
-    SQLite in two. The loaded claim shows the decision unflushed: on this path the
-    unit of work's flush of these columns cost more than the statements.
+    PostgreSQL does all three in one statement that also takes the audit chain's lock
+    and reads its last link (one round trip where SQLite takes six). The pool and the
+    usage row are locked: a balance that cannot move or a cap that would be passed
+    is refused (and the request's transaction rolled back), never written. The
+    loaded claim shows the decision unflushed: on this path the unit of work's flush
+    of these columns cost more than the statements.
     """
     columns = tuple(decision)
     values = {"claim_id": claim.id} | {f"v_{key}": value for key, value in decision.items()}
-    if db.session.get_bind().dialect.name == "postgresql":
-        done = db.session.execute(_reserving_decision(columns), values | reservation)
-        if done.rowcount != 1:
-            return False
-    else:
-        if db.session.execute(_reserve_within_cap(), reservation).rowcount != 1:
-            return False
-        db.session.execute(_decision_update(columns), values)
+    head = None
+    try:
+        if db.session.get_bind().dialect.name == "postgresql":
+            statement = _posting_reserving_decision(len(posting.legs), columns)
+            done = db.session.execute(statement, posting.params() | values | reservation).one()
+            posting.posted(done.id)
+            decided = done.decided is not None
+            head = chain_head_of(done.head_id, done.head_hash)
+        else:
+            post_planned(posting)
+            decided = db.session.execute(_reserve_within_cap(), reservation).rowcount == 1
+            if decided:
+                db.session.execute(_decision_update(columns), values)
+    except InsufficientBalance as error:  # pragma: no cover - the pool rows are locked
+        raise Conflict(
+            error.message, reason="pool_exhausted", current_status=claim.status
+        ) from error
+    if not decided:  # pragma: no cover - the usage row is locked
+        raise Conflict(
+            REFUSAL_MESSAGES["firm_cap_exhausted"],
+            reason="firm_cap_exhausted",
+            current_status=claim.status,
+        )
     for key, value in decision.items():
         set_committed_value(claim, key, value)
-    return True
+    return head
+
+
+@functools.cache
+def _posting_reserving_decision(legs: int, columns: tuple[str, ...]) -> Select:
+    """The posting statement, with the reservation within the cap and the decision made
+    only if it was (WITH reserved …, decided …), and the audit chain's locked head."""
+    claim = Claim.__table__
+    decided = _reserving_decision(columns).returning(claim.c.id).cte("decided")
+    head = locked_chain_head()
+    one_row = select(literal(1).label("one")).subquery("one_row")
+    return (
+        posting_statement(legs)
+        .add_columns(
+            select(decided.c.id).scalar_subquery().label("decided"),
+            head.c.id.label("head_id"),
+            head.c.hash.label("head_hash"),
+        )
+        .select_from(one_row.outerjoin(head, true()))
+    )
 
 
 @functools.cache
@@ -459,9 +535,12 @@ def void_claim(actor: User, claim_id: int, reason: str) -> Claim:
     return claim
 
 
-def _notify_firm(claim: Claim, kind: str) -> None:
-    """Tell the firm's users of a decision (a claim is decided once: its id keys it)."""
-    if users := firm_user_ids(claim.firm_id):
+def _notify_firm(claim: Claim, kind: str, users: list[int] | None = None) -> None:
+    """Tell the firm's users (`users`, else looked up) of a decision (a claim is decided
+    once: its id keys it)."""
+    if users is None:
+        users = firm_user_ids(claim.firm_id)
+    if users:
         notify(users, kind, claim.ticket_id, claim.ticket.title, f"{kind}:c{claim.id}")
 
 

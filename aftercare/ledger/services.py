@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -171,59 +172,106 @@ def post_transaction(
     never both take the last won: the loser gets InsufficientBalance. `accounts`
     (name → id, e.g. from `lock_accounts`) saves looking the year's accounts up.
     """
-    postings = rules.legs(transaction_type, amount)
-    if not rules.is_balanced(a for _, a in postings):  # pragma: no cover - legs() is balanced
-        raise ValueError("unbalanced transaction")
     if accounts is None:
         accounts = account_ids(fiscal_year_id)
-    row = {
-        "fiscal_year_id": fiscal_year_id,
-        "type": transaction_type,
-        "idempotency_key": idempotency_key,
-        "amount": amount,
-        "claim_id": claim_id,
-        "firm_id": firm_id,
-        "support_type": support_type,
-        "batch_id": batch_id,
-        "reason": reason,
-        "actor_id": actor_id,
-        "created_at": utcnow(),
-    }
+    posting = plan_posting(
+        fiscal_year_id,
+        transaction_type,
+        amount,
+        idempotency_key,
+        accounts,
+        claim_id=claim_id,
+        firm_id=firm_id,
+        support_type=support_type,
+        batch_id=batch_id,
+        reason=reason,
+        actor_id=actor_id,
+    )
+    return post_planned(posting)
+
+
+def post_planned(posting: PlannedPosting) -> int:
+    """Write a planned posting (see `post_transaction`); return the transaction's id."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return _post_in_one_statement(accounts, postings, row)
-    move_balances(accounts, postings)
+        result = db.session.execute(posting.statement(), posting.params()).one()
+        return posting.posted(result.id)
+    move_balances(posting.accounts, posting.legs)
     # Core inserts: nothing reads these rows back as objects, and the ORM's unit of
     # work cost more than the round trips on the approval path.
-    txn_id = db.session.execute(_insert_transaction(), row).scalar_one()
+    txn_id = db.session.execute(_insert_transaction(), posting.row).scalar_one()
     db.session.execute(
         insert(Posting.__table__),
         [
-            {"transaction_id": txn_id, "account_id": accounts[name], "amount": delta}
-            for name, delta in postings
+            {"transaction_id": txn_id, "account_id": posting.accounts[name], "amount": delta}
+            for name, delta in posting.legs
         ],
     )
     return txn_id
 
 
-def _post_in_one_statement(
-    accounts: Mapping[str, int], postings: list[tuple[str, int]], row: dict[str, Any]
-) -> int:
-    """PostgreSQL: balances, transaction and postings in one statement (one round trip).
+@dataclass(frozen=True)
+class PlannedPosting:
+    """One balanced transaction, ready to write: its legs (account name, delta) and row."""
 
-    The transaction and its postings are written only if every balance moved; else
-    InsufficientBalance, exactly as on the three-statement path.
-    """
-    # Prefixed: an UPDATE would take a key named like one of its columns into its SET.
-    params = _balance_params(accounts, postings) | {f"t_{k}": v for k, v in row.items()}
-    result = db.session.execute(_posting_statement(len(postings)), params).one()
-    if result.id is None:
-        _refuse_unmoved(accounts, postings)
-    return result.id
+    accounts: Mapping[str, int]
+    legs: list[tuple[str, int]]
+    row: dict[str, Any]
+
+    def statement(self) -> Select:
+        """PostgreSQL: `posting_statement` for these legs."""
+        return posting_statement(len(self.legs))
+
+    def params(self) -> dict[str, Any]:
+        # Prefixed: an UPDATE would take a key named like one of its columns into its SET.
+        return _balance_params(self.accounts, self.legs) | {
+            f"t_{k}": v for k, v in self.row.items()
+        }
+
+    def posted(self, transaction_id: int | None) -> int:
+        """The id `statement` returned; InsufficientBalance if the balances did not move."""
+        if transaction_id is None:
+            _refuse_unmoved(self.accounts, self.legs)
+        return transaction_id
+
+
+def plan_posting(
+    fiscal_year_id: int,
+    transaction_type: str,
+    amount: int,
+    idempotency_key: str,
+    accounts: Mapping[str, int],
+    **links: Any,
+) -> PlannedPosting:
+    """The legs of `transaction_type` for `amount` and the transaction's row (`links`:
+    claim_id, firm_id, support_type, batch_id, reason, actor_id)."""
+    legs = rules.legs(transaction_type, amount)
+    if not rules.is_balanced(a for _, a in legs):  # pragma: no cover - legs() is balanced
+        raise ValueError("unbalanced transaction")
+    row = {
+        "fiscal_year_id": fiscal_year_id,
+        "type": transaction_type,
+        "idempotency_key": idempotency_key,
+        "amount": amount,
+        "claim_id": None,
+        "firm_id": None,
+        "support_type": None,
+        "batch_id": None,
+        "reason": "",
+        "actor_id": None,
+        "created_at": utcnow(),
+    } | links
+    return PlannedPosting(accounts, legs, row)
 
 
 @functools.cache
-def _posting_statement(legs: int) -> Select:
-    """WITH moved AS (UPDATE balances), txn AS (INSERT … if all moved), INSERT postings."""
+def posting_statement(legs: int) -> Select:
+    """PostgreSQL: balances, transaction and postings in one statement (one round trip).
+
+    WITH moved AS (UPDATE balances), txn AS (INSERT … if all moved), INSERT postings:
+    it returns the transaction's `id`, None when a balance could not move (then
+    neither the transaction nor its postings were written). A caller may add CTEs
+    and columns of its own, to do more in the same round trip.
+    """
     txn, posting = LedgerTransaction.__table__, Posting.__table__
     account = LedgerAccount.__table__
     moved = _balance_update(legs).returning(account.c.id).cte("moved")
