@@ -279,13 +279,57 @@ def _figures(
 # One upsert creates the row if missing and locks it: on a conflict its no-op update
 # takes the row lock, and RETURNING gives the row as it is now. Plain SQL that both
 # PostgreSQL and SQLite run (SQLAlchemy's dialect upserts are never statement-cached).
-LOCK_USAGE = text(
+UPSERT_USAGE = (
     "INSERT INTO firm_usage (fiscal_year_id, firm_id, support_type, reserved, paid) "
     "VALUES (:fiscal_year_id, :firm_id, :support_type, 0, 0) "
     "ON CONFLICT (fiscal_year_id, firm_id, support_type) "
     "DO UPDATE SET reserved = firm_usage.reserved "
     "RETURNING id, reserved, paid"
 )
+LOCK_USAGE = text(UPSERT_USAGE)
+
+# PostgreSQL: the same upsert, then the year's two pool accounts locked in id order, in
+# one round trip. The lock order stays usage → pool: a row is locked only as the join
+# gives it out, and every row it gives out carries the usage row, which exists (locked)
+# only once the upsert has run.
+LOCK_USAGE_AND_POOL = text(
+    f"WITH usage_row AS ({UPSERT_USAGE}) "
+    "SELECT account.name, account.id, account.balance, "
+    "usage_row.id AS usage_id, usage_row.reserved, usage_row.paid "
+    "FROM ledger_account AS account CROSS JOIN usage_row "
+    "WHERE account.fiscal_year_id = :fiscal_year_id "
+    "AND account.name IN ('pool_available', 'pool_reserved') "
+    "ORDER BY account.id FOR UPDATE OF account"
+)
+
+
+@dataclass
+class _Locked:
+    """The firm's usage row and the pool accounts, locked (claim → usage → pool)."""
+
+    usage_id: int
+    reserved: int
+    paid: int
+    accounts: dict[str, int]  # name → id
+    balances: dict[str, int]  # name → balance
+
+
+def _lock_usage_and_pool(fiscal_year_id: int, firm_id: int, support_type: str) -> _Locked:
+    """Lock the firm's usage (created if missing), then the pool (one statement on PostgreSQL)."""
+    params = {"fiscal_year_id": fiscal_year_id, "firm_id": firm_id, "support_type": support_type}
+    if db.session.get_bind().dialect.name != "postgresql":
+        usage = db.session.execute(LOCK_USAGE, params).one()
+        accounts, balances = lock_accounts(fiscal_year_id, "pool_available", "pool_reserved")
+        return _Locked(usage.id, usage.reserved, usage.paid, accounts, balances)
+    rows = db.session.execute(LOCK_USAGE_AND_POOL, params).all()
+    first = rows[0]
+    return _Locked(
+        first.usage_id,
+        first.reserved,
+        first.paid,
+        {row.name: row.id for row in rows},
+        {row.name: row.balance for row in rows},
+    )
 
 
 def _locked_usage(fiscal_year_id: int, firm_id: int, support_type: str) -> Row:
@@ -306,15 +350,14 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
             "No fiscal year is open for today", reason="no_fiscal_year", current_status=claim.status
         )
     # Lock order everywhere: claim → firm usage → pool accounts (in id order) → audit chain.
-    usage = _locked_usage(fiscal_year.id, claim.firm_id, claim.support_type)
-    accounts, balances = lock_accounts(fiscal_year.id, "pool_available", "pool_reserved")
+    locked = _lock_usage_and_pool(fiscal_year.id, claim.firm_id, claim.support_type)
     cap = fiscal_year.cap_for(claim.support_type)
     share = cost_share(
         claim.eligible_total,
         fiscal_year.share_rate_bp,
         fiscal_year.rounding_unit,
-        cap - usage.reserved - usage.paid,
-        balances["pool_available"],
+        cap - locked.reserved - locked.paid,
+        locked.balances["pool_available"],
     )
     if reason := refusal_reason(share):
         raise Conflict(REFUSAL_MESSAGES[reason], reason=reason, current_status=claim.status)
@@ -326,14 +369,14 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
         "reserve",
         amount,
         f"reserve:claim:{claim.id}",
-        accounts,
+        locked.accounts,
         claim_id=claim.id,
         firm_id=claim.firm_id,
         support_type=claim.support_type,
         actor_id=actor.id,
     )
     now = utcnow()
-    reservation = {"usage_id": usage.id, "amount": amount, "cap": cap}
+    reservation = {"usage_id": locked.usage_id, "amount": amount, "cap": cap}
     decision = {
         "status": "approved",
         "fiscal_year_id": fiscal_year.id,
