@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from flask import g, has_request_context
 from sqlalchemy import Select, TableValuedAlias, func, insert, select, text
+from sqlalchemy.orm import scoped_session
 
 from aftercare.audit.models import AuditEvent
 from aftercare.db import utcnow
@@ -95,7 +96,7 @@ def record_event(
     return event.id
 
 
-def _read_chain_head(session: Any) -> ChainHead:
+def _read_chain_head(session: scoped_session) -> ChainHead:
     if session.get_bind().dialect.name == "postgresql":
         last = session.execute(CHAIN_HEAD, {"k": AUDIT_CHAIN_LOCK}).first()
     else:

@@ -193,7 +193,8 @@ def post_transaction(
 def post_planned(posting: PlannedPosting) -> int:
     """Write a planned posting (see `post_transaction`); return the transaction's id."""
     if db.session.get_bind().dialect.name == "postgresql":
-        result = db.session.execute(posting.statement(), posting.params()).one()
+        statement = posting_statement(len(posting.legs))
+        result = db.session.execute(statement, posting.params()).one()
         return posting.posted(result.id)
     move_balances(posting.accounts, posting.legs)
     # Core inserts: nothing reads these rows back as objects, and the ORM's unit of
@@ -217,10 +218,6 @@ class PlannedPosting:
     legs: list[tuple[str, int]]
     row: dict[str, Any]
 
-    def statement(self) -> Select:
-        """PostgreSQL: `posting_statement` for these legs."""
-        return posting_statement(len(self.legs))
-
     def params(self) -> dict[str, Any]:
         # Prefixed: an UPDATE would take a key named like one of its columns into its SET.
         return _balance_params(self.accounts, self.legs) | {
@@ -228,7 +225,7 @@ class PlannedPosting:
         }
 
     def posted(self, transaction_id: int | None) -> int:
-        """The id `statement` returned; InsufficientBalance if the balances did not move."""
+        """The id `posting_statement` returned; InsufficientBalance if no balance moved."""
         if transaction_id is None:
             _refuse_unmoved(self.accounts, self.legs)
         return transaction_id
