@@ -187,6 +187,12 @@ def begin_read() -> None:
         db.session.connection(execution_options=READ_OPTIONS)
 
 
+def reading() -> bool:
+    """Whether this request's session reads in autocommit (`begin_read` began it)."""
+    session = db.session()
+    return session.in_transaction() and _read_only(session)
+
+
 def end_read(response: Response) -> Response:
     """After a successful GET or HEAD, end its transaction with COMMIT, not ROLLBACK.
 

@@ -30,3 +30,36 @@ class TokenViewer:
     role: str
     firm_id: int | None
     language: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageViewer:
+    """The signed-in user of a listed read page, as one statement found them.
+
+    Stands in for the User as Flask-Login's `current_user`: it has what such a page
+    shows and decides by (name, role, scope, language, unread count) and what
+    Flask-Login asks of a user. Nothing on it loads more.
+    """
+
+    id: int
+    role: str
+    firm_id: int | None
+    language: str
+    name: str
+    active: bool
+    unread_notifications: int
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
