@@ -4,9 +4,9 @@ For each engine (SQLite, PostgreSQL) and size (10,000 and 100,000 tickets) it bu
 a fresh data set (20,000 firms, 800 Meisters), serves Aftercare with gunicorn
 (2 sync workers), measures every endpoint with wrk from a separate process, and in the
 same run measures a bare Flask "hello" under the same gunicorn settings as the ceiling:
-each endpoint in three short windows, each right after a hello window of its own, and
-the median of the three is reported. Then it measures approvals (PostgreSQL, 8 clients,
-also in three windows) and settlement of 100,000 claims.
+each endpoint in five short windows, each right after a hello window of its own, and
+the median of the five is reported. Then it measures approvals (PostgreSQL, 8 clients,
+also in five windows) and settlement of 100,000 claims.
 Results: bench/results/latest.json and bench/results/latest.md.
 """
 
@@ -35,7 +35,8 @@ from bench.cpusteal import cpu_times, steal_pct  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
 PORT = 5077
 HELLO_PORT = 5078  # the ceiling's server, kept up beside the app's during a block
-ROUNDS = 3  # windows per endpoint; the median is reported
+ROUNDS = 5  # windows per endpoint; the median is reported (a slow spell of a shared
+# machine spoils one or two windows, not the median of five)
 HELLO_SECONDS = 2  # the hello window before each endpoint window
 SECRET = "bench-secret-not-for-production"
 SEARCH = urllib.parse.quote("검사기")
@@ -278,7 +279,7 @@ def measure_approvals(url: str, token: str, seconds: int) -> dict:
     A claim whose firm has used up its cap is refused (409, counted in `refused`):
     a right answer, but not an approval; any other status of 400 or more counts in
     `failed`, and fails the target. A 2-second warm-up first, as for every
-    endpoint (prepared statements, caches), on claims of its own; then three windows,
+    endpoint (prepared statements, caches), on claims of its own; then five windows,
     each beside a hello window, each approving only claims still pending.
     """
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
