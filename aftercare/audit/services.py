@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from flask import g, has_request_context
@@ -41,17 +42,18 @@ def chain_head_of(last_id: int | None, last_hash: str | None) -> ChainHead:
     return ChainHead(last_id, last_hash) if last_id is not None else ChainHead(0, GENESIS)
 
 
-def _payload(event: AuditEvent) -> dict[str, Any]:
+def _payload(event: Mapping[str, Any]) -> dict[str, Any]:
+    """What an event's hash covers: its columns but the two hashes, the time in ISO form."""
     return {
-        "id": event.id,
-        "created_at": event.created_at.isoformat(timespec="microseconds"),
-        "actor_id": event.actor_id,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "before": event.before,
-        "after": event.after,
-        "request_id": event.request_id,
+        "id": event["id"],
+        "created_at": event["created_at"].isoformat(timespec="microseconds"),
+        "actor_id": event["actor_id"],
+        "action": event["action"],
+        "object_type": event["object_type"],
+        "object_id": event["object_id"],
+        "before": event["before"],
+        "after": event["after"],
+        "request_id": event["request_id"],
     }
 
 
@@ -75,25 +77,22 @@ def record_event(
     session = db.session
     session.flush()  # the caller's changes go out before the chain is locked, not under it
     last = head if head is not None else _read_chain_head(session)
-    event = AuditEvent(
-        id=last.id + 1,
-        created_at=utcnow(),
-        actor_id=actor_id,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        before=json.dumps(before or {}, sort_keys=True, ensure_ascii=False, default=str),
-        after=json.dumps(after or {}, sort_keys=True, ensure_ascii=False, default=str),
-        request_id=g.get("request_id", "") if has_request_context() else "",
-        prev_hash=last.hash,
-    )
-    event.hash = link_hash(event.prev_hash, _payload(event))
-    # A Core insert of the values: the event is never read back as an object here.
-    session.execute(
-        insert(AuditEvent.__table__),
-        {column.key: getattr(event, column.key) for column in AuditEvent.__table__.columns},
-    )
-    return event.id
+    event = {
+        "id": last.id + 1,
+        "created_at": utcnow(),
+        "actor_id": actor_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "before": json.dumps(before or {}, sort_keys=True, ensure_ascii=False, default=str),
+        "after": json.dumps(after or {}, sort_keys=True, ensure_ascii=False, default=str),
+        "request_id": g.get("request_id", "") if has_request_context() else "",
+        "prev_hash": last.hash,
+    }
+    event["hash"] = link_hash(last.hash, _payload(event))
+    # A Core insert of plain values: the event is never read back as an object here.
+    session.execute(insert(AuditEvent.__table__), event)
+    return event["id"]
 
 
 def _read_chain_head(session: scoped_session) -> ChainHead:
@@ -111,22 +110,23 @@ def _last_link() -> Select:
 
 def verify_chain(batch: int = 5000) -> tuple[int, tuple[int, str] | None]:
     """Return (events checked, first broken link or None), reading in batches."""
+    events = AuditEvent.__table__
 
     def rows():
         last_id = 0
         while True:
-            chunk = db.session.scalars(
-                select(AuditEvent)
-                .where(AuditEvent.id > last_id)
-                .order_by(AuditEvent.id)
-                .limit(batch)
-            ).all()
+            chunk = (
+                db.session.execute(
+                    select(events).where(events.c.id > last_id).order_by(events.c.id).limit(batch)
+                )
+                .mappings()
+                .all()
+            )
             if not chunk:
                 return
             for event in chunk:
-                yield event.id, event.prev_hash, event.hash, _payload(event)
-            last_id = chunk[-1].id
-            db.session.expunge_all()
+                yield event["id"], event["prev_hash"], event["hash"], _payload(event)
+            last_id = chunk[-1]["id"]
 
     count = 0
 
