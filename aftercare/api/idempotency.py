@@ -15,7 +15,7 @@ from flask import Response, make_response, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from aftercare.api.base import api_user
+from aftercare.api.base import api_viewer
 from aftercare.api.idempotency_model import IdempotencyRecord
 from aftercare.domain.errors import DomainError, ValidationFailed
 from aftercare.extensions import db
@@ -61,21 +61,21 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         if len(key) > 200:
             raise ValidationFailed({HEADER: ["At most 200 characters."]})
-        user = api_user()
+        user_id = api_viewer().id
         fingerprint = _fingerprint()
-        record = _stored(user.id, key)
+        record = _stored(user_id, key)
         if record is not None:
             return _replay(record, fingerprint)
         try:
             response = make_response(view(*args, **kwargs))
         except DomainError:
             db.session.rollback()
-            record = _stored(user.id, key)  # a concurrent twin may have succeeded meanwhile
+            record = _stored(user_id, key)  # a concurrent twin may have succeeded meanwhile
             if record is not None:
                 return _replay(record, fingerprint)
             raise
         if 200 <= response.status_code < 300:
-            _store(user.id, key, fingerprint, response)
+            _store(user_id, key, fingerprint, response)
         return response
 
     return wrapper

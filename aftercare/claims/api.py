@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from aftercare.api.base import Blueprint, api_user, roles_required
+from aftercare.api.base import Blueprint, api_user, api_viewer, roles_required
 from aftercare.api.idempotency import idempotent
 from aftercare.api.schemas import Id, ListQuery, UtcDateTime, list_schema
 from aftercare.claims import services
@@ -108,7 +108,7 @@ def get_claim(claim_id: int):
 @blp.response(200, ClaimSchema)
 def approve(claim_id: int):
     """Approve: reserve the government share (honours Idempotency-Key)."""
-    return services.approve_claim(api_user(), claim_id)
+    return services.approve_claim(api_viewer(), claim_id)
 
 
 @blp.route("/claims/<int:claim_id>/reject", methods=["POST"])

@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from aftercare.audit.services import ChainHead, chain_head_of, locked_chain_head, record_event
 from aftercare.auth.models import User
+from aftercare.auth.viewer import Viewer
 from aftercare.claims.models import Claim
 from aftercare.db import utcnow
 from aftercare.domain.claim_states import next_claim_status
@@ -106,18 +107,18 @@ def claim_for(actor: User, claim_id: int, lock: bool = False) -> Claim:
     return _visible(actor, claim)
 
 
-def _may_see_claims(actor: User) -> None:
+def _may_see_claims(actor: Viewer) -> None:
     if actor.role not in ("manager", "auditor", "firm"):
         raise Forbidden("Your role may not see claims")
 
 
-def _visible(actor: User, claim: Claim | None) -> Claim:
+def _visible(actor: Viewer, claim: Claim | None) -> Claim:
     if claim is None or (actor.role == "firm" and claim.firm_id != actor.firm_id):
         raise NotFound("No such claim")
     return claim
 
 
-def _may_decide(actor: User) -> None:
+def _may_decide(actor: Viewer) -> None:
     if actor.role != "manager":
         raise Forbidden("Only programme managers decide claims")
 
@@ -136,7 +137,7 @@ class _ToApprove:
     firm_users: list[int]
 
 
-def _claim_to_approve(actor: User, claim_id: int) -> _ToApprove:
+def _claim_to_approve(actor: Viewer, claim_id: int) -> _ToApprove:
     """The locked claim, today's open fiscal year and the firm's users, in one statement."""
     begin_write()
     _may_see_claims(actor)
@@ -340,8 +341,11 @@ def _locked_usage(fiscal_year_id: int, firm_id: int, support_type: str) -> Row:
     ).one()
 
 
-def approve_claim(actor: User, claim_id: int) -> Claim:
-    """Reserve the government share in the pool; never past the pool or the firm's cap."""
+def approve_claim(actor: Viewer, claim_id: int) -> Claim:
+    """Reserve the government share in the pool; never past the pool or the firm's cap.
+
+    `actor` needs only who they are: the API passes a `TokenViewer`, pages the User.
+    """
     found = _claim_to_approve(actor, claim_id)
     claim, fiscal_year = found.claim, found.fiscal_year
     next_claim_status("approve", claim.status)
