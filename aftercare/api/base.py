@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import flask_smorest
 from flask import abort, current_app, g, request
 from flask_smorest import Api
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Row, Select, bindparam, select
 
 from aftercare import data_version
 from aftercare.api.schemas import ErrorSchema
@@ -79,16 +79,10 @@ def api_guard() -> None:
         with read_connection() as conn:
             row = conn.execute(_viewer_of_token(), params).one_or_none()
             conn.commit()  # a read that went well ends as every read does (nothing is sent)
-        if row is None:
-            abort(401, description=INVALID_TOKEN)
-        *viewer, tickets_version = row
-        g.api_viewer = TokenViewer(*viewer)
+        tickets_version = _set_token_viewer(row)
     elif request.endpoint in VIEWER_ENDPOINTS:
         row = db.session.connection().execute(_viewer_of_token(), params).one_or_none()
-        if row is None:
-            abort(401, description=INVALID_TOKEN)
-        *viewer, tickets_version = row
-        g.api_viewer = TokenViewer(*viewer)
+        tickets_version = _set_token_viewer(row)
     else:
         row = db.session.execute(_user_of_token(), params).one_or_none()
         if row is None:
@@ -96,6 +90,15 @@ def api_guard() -> None:
         g.api_user, tickets_version = row
         g.api_viewer = g.api_user
     data_version.seen(data_version.TICKETS, tickets_version)
+
+
+def _set_token_viewer(row: Row | None) -> int:
+    """g.api_viewer from a `_viewer_of_token` row (none: 401); the row's data version."""
+    if row is None:
+        abort(401, description=INVALID_TOKEN)
+    *viewer, tickets_version = row
+    g.api_viewer = TokenViewer(*viewer)
+    return tickets_version
 
 
 INVALID_TOKEN = "Token is invalid, expired or revoked"
