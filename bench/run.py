@@ -1,12 +1,13 @@
 """`make bench`: build the data sets, serve with gunicorn, drive load with wrk, report.
 
-For each engine (SQLite, PostgreSQL) and size (10,000 and 100,000 tickets) it builds
-a fresh data set (20,000 firms, 800 Meisters), serves Aftercare with gunicorn
-(2 sync workers), measures every endpoint with wrk from a separate process, and in the
-same run measures a bare Flask "hello" under the same gunicorn settings as the ceiling:
-each endpoint in five short windows, each right after a hello window of its own, and
-the median of the five is reported. Then it measures approvals (PostgreSQL, 8 clients,
-also in five windows) and settlement of 100,000 claims.
+For each engine (SQLite, PostgreSQL) it builds a fresh data set per size (10,000 and
+100,000 tickets; 20,000 firms, 800 Meisters), serves each with gunicorn (2 sync
+workers) side by side, measures every endpoint with wrk from a separate process, and in
+the same run measures a bare Flask "hello" under the same gunicorn settings as the
+ceiling: each endpoint in five rounds of a hello window, then one window per size (the
+sizes in the same seconds of the machine), and the median of the five is reported.
+Then it measures approvals (PostgreSQL, 8 clients, also in five windows) and
+settlement of 100,000 claims.
 Results: bench/results/latest.json and bench/results/latest.md.
 """
 
@@ -35,6 +36,7 @@ from bench.cpusteal import cpu_times, steal_pct  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
 PORT = 5077
 HELLO_PORT = 5078  # the ceiling's server, kept up beside the app's during a block
+APP_PORT = 5079  # the app's servers, one per size: 5079, 5080, …
 ROUNDS = 5  # windows per endpoint; the median is reported (a slow spell of a shared
 # machine spoils one or two windows, not the median of five)
 HELLO_SECONDS = 2  # the hello window before each endpoint window
@@ -134,8 +136,10 @@ def wrk(
     before = cpu_times()
     out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})})
     stolen = steal_pct(before, cpu_times())
-    line = [x for x in out.stdout.splitlines() if x.startswith("{")][-1]
-    data = json.loads(line)
+    lines = [x for x in out.stdout.splitlines() if x.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"wrk gave no report for {path}: {out.stderr.strip()[-500:]}")
+    data = json.loads(lines[-1])
     seconds_run = data["duration_us"] / 1e6
     return {
         "rps": round(data["requests"] / seconds_run, 1),
@@ -150,9 +154,9 @@ def wrk(
     }
 
 
-def credentials() -> tuple[str, str]:
-    """A bearer token and a session cookie for the demo manager."""
-    conn = http.client.HTTPConnection("127.0.0.1", PORT)
+def credentials(port: int) -> tuple[str, str]:
+    """A bearer token and a session cookie for the demo manager, from the app on `port`."""
+    conn = http.client.HTTPConnection("127.0.0.1", port)
     body = json.dumps({"email": "manager@demo.aftercare.kr", "password": "aftercare-demo-2021"})
     conn.request("POST", "/api/v1/tokens", body, {"Content-Type": "application/json"})
     token = json.loads(conn.getresponse().read())["token"]
@@ -209,40 +213,79 @@ def sample_ticket_id(url: str) -> int:
     return ticket_id
 
 
-def measure_endpoints(engine: str, size: int, seconds: int) -> dict:
+def measure_engine(engine: str, sizes: list[int], seconds: int) -> dict[str, dict]:
+    """Every endpoint at every size of one engine, the sizes side by side.
+
+    Each size's data set is built and served at once (a gunicorn of its own), and each
+    round of an endpoint is a hello window followed by one window per size, their order
+    turned every round: the sizes are compared minutes apart no longer, but in the same
+    seconds of the machine, so its drift is not counted as growth with the data.
+    """
     from bench import dataset
 
-    log(f"{engine}: building {size:,} tickets")
-    built = dataset.build(engine, size)
-    url = built["url"]
-    ticket_id = sample_ticket_id(url)
-    results: dict = {"build_seconds": built["seconds"], "endpoints": {}}
+    built = {}
+    for size in sizes:
+        log(f"{engine}: building {size:,} tickets")
+        built[size] = dataset.build(engine, size, name=str(size))
+    servers = {size: APP_PORT + i for i, size in enumerate(sizes)}
+    results = {size: {"build_seconds": built[size]["seconds"], "endpoints": {}} for size in sizes}
     hello = serve("bench.hello:app", {}, port=HELLO_PORT)
-    process = serve("wsgi:app", app_env(url))
+    processes = {
+        size: serve("wsgi:app", app_env(built[size]["url"]), servers[size]) for size in sizes
+    }
     try:
-        token, cookie = credentials()
+        signed_in = {size: credentials(servers[size]) for size in sizes}
+        tickets = {size: sample_ticket_id(built[size]["url"]) for size in sizes}
         for name, path, kind in ENDPOINTS:
-            headers = (
-                {"Authorization": f"Bearer {token}"} if kind == "token" else {"Cookie": cookie}
+            measures = {}
+            for size in sizes:
+                token, cookie = signed_in[size]
+                headers = (
+                    {"Authorization": f"Bearer {token}"} if kind == "token" else {"Cookie": cookie}
+                )
+                where = path.replace("TICKET", str(tickets[size]))
+                wrk(where, headers, 2, port=servers[size])  # warm-up
+                measures[size] = partial(wrk, where, headers, seconds, port=servers[size])
+            windows = side_by_side(measures, ROUNDS)
+            for size in sizes:
+                results[size]["endpoints"][name] = median_window(windows[size])
+                log(f"{engine} {size:,} {name}: {_brief(results[size]['endpoints'][name])}")
+        for size in sizes[:-1]:
+            results[size]["worker_rss_mb"] = stop(processes.pop(size))
+        largest = sizes[-1]
+        if engine == "postgresql" and largest == max(SIZES):
+            results[largest]["approvals"] = measure_approvals(
+                built[largest]["url"], signed_in[largest][0], seconds, servers[largest]
             )
-            path = path.replace("TICKET", str(ticket_id))
-            wrk(path, headers, 2)  # warm-up
-            results["endpoints"][name] = median_window(
-                [beside_hello(partial(wrk, path, headers, seconds)) for _ in range(ROUNDS)]
-            )
-            log(f"{engine} {size:,} {name}: {_brief(results['endpoints'][name])}")
-        if engine == "postgresql" and size == max(SIZES):
-            results["approvals"] = measure_approvals(url, token, seconds)
     finally:
-        results["worker_rss_mb"] = stop(process)
+        for size, process in processes.items():
+            results[size]["worker_rss_mb"] = stop(process)
         stop(hello)
-    return results
+    for size in sizes:
+        dataset.drop_database(engine, str(size))
+    return {str(size): data for size, data in results.items()}
+
+
+def side_by_side(measures: dict[int, Callable[[], dict]], rounds: int) -> dict[int, list[dict]]:
+    """`rounds` rounds of a hello window, then one window of each measure, in the order
+    given on even rounds and reversed on odd ones; every window carries its round's
+    hello (`hello_rps`) and its share of it."""
+    windows: dict[int, list[dict]] = {key: [] for key in measures}
+    for number in range(rounds):
+        order = list(measures) if number % 2 == 0 else list(reversed(measures))
+        ceiling_now = wrk("/hello", {}, HELLO_SECONDS, port=HELLO_PORT)["rps"]
+        for key in order:
+            windows[key].append(_beside(measures[key](), ceiling_now))
+    return windows
 
 
 def beside_hello(measure: Callable[[], dict]) -> dict:
     """One window of `measure`, right after a hello window: its ceiling at that moment."""
     ceiling_now = wrk("/hello", {}, HELLO_SECONDS, port=HELLO_PORT)["rps"]
-    window = measure()
+    return _beside(measure(), ceiling_now)
+
+
+def _beside(window: dict, ceiling_now: float) -> dict:
     window["hello_rps"] = ceiling_now
     window["share"] = round(window["rps"] / ceiling_now, 4) if ceiling_now else 0.0
     return window
@@ -273,7 +316,7 @@ def _brief(figures: dict) -> dict:
     return {k: v for k, v in figures.items() if k != "windows"}
 
 
-def measure_approvals(url: str, token: str, seconds: int) -> dict:
+def measure_approvals(url: str, token: str, seconds: int, port: int) -> dict:
     """8 clients approve distinct pending claims: `approved_rps` counts the approvals.
 
     A claim whose firm has used up its cap is refused (409, counted in `refused`):
@@ -283,15 +326,18 @@ def measure_approvals(url: str, token: str, seconds: int) -> dict:
     each beside a hello window, each approving only claims still pending.
     """
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    _approvals_window(url, headers, 2)
+    _approvals_window(url, headers, 2, port)
     result = median_window(
-        [beside_hello(partial(_approvals_window, url, headers, seconds)) for _ in range(ROUNDS)]
+        [
+            beside_hello(partial(_approvals_window, url, headers, seconds, port))
+            for _ in range(ROUNDS)
+        ]
     )
     log(f"approvals: {_brief(result)}")
     return result
 
 
-def _approvals_window(url: str, headers: dict[str, str], seconds: int) -> dict:
+def _approvals_window(url: str, headers: dict[str, str], seconds: int, port: int) -> dict:
     result = wrk(
         "/api/v1/claims/1/approve",
         headers,
@@ -299,6 +345,7 @@ def _approvals_window(url: str, headers: dict[str, str], seconds: int) -> dict:
         connections=8,
         script="approvals.lua",
         env={"APPROVE_IDS": ",".join(map(str, _pending_claim_ids(url)))},
+        port=port,
     )
     approved = result["requests"] - result["refused"] - result["failed"] - result["errors"]
     result["approved_rps"] = round(result["rps"] * approved / max(result["requests"], 1), 1)
@@ -456,10 +503,11 @@ def markdown(report: dict) -> str:
         f"# Aftercare benchmark — {report['when']}",
         "",
         f"Machine: {report['machine']}. gunicorn 2 sync workers, wrk -t2 -c8. Each endpoint: "
-        f"{ROUNDS} windows of {report['seconds']} s, each right after a {HELLO_SECONDS}-s "
-        "window of the ceiling (a bare Flask hello under the same gunicorn settings); the "
+        f"{ROUNDS} rounds of a {HELLO_SECONDS}-s window of the ceiling (a bare Flask hello "
+        f"under the same gunicorn settings), then a {report['seconds']}-s window of each "
+        "size, the sizes served side by side and their order turned every round; the "
         "figures are the medians of the windows, `% of hello` the median of each window's "
-        f"req/s over its own hello's. Hello at the start of the run: "
+        f"req/s over its round's hello's. Hello at the start of the run: "
         f"{report['hello']['rps']:,.0f} req/s.",
         "",
         f"CPU steal (time the hypervisor gave other guests) in the measured windows: "
@@ -526,7 +574,7 @@ def main() -> None:
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
     parser.add_argument("--settle-claims", type=int, default=100_000)
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = sorted(int(s) for s in args.sizes.split(","))
     report: dict = {
         "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "machine": f"{os.cpu_count()} cores",
@@ -536,10 +584,8 @@ def main() -> None:
         "settlement": {},
     }
     for engine in args.engines.split(","):
-        report["engines"][engine] = {}
-        for size in sizes:
-            data = measure_endpoints(engine, size, args.seconds)
-            report["engines"][engine][str(size)] = data
+        report["engines"][engine] = measure_engine(engine, sizes, args.seconds)
+        for data in report["engines"][engine].values():
             if "approvals" in data:
                 report["approvals"] = data.pop("approvals")
     if args.settle_claims:

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from bench.run import ENDPOINTS, GROWTH, ROUNDS, growth, markdown, median_window, target_rows
+from bench import run
+from bench.run import (
+    ENDPOINTS,
+    GROWTH,
+    HELLO_SECONDS,
+    ROUNDS,
+    growth,
+    markdown,
+    median_window,
+    side_by_side,
+    target_rows,
+)
 
 ENDPOINT_NAMES = [name for name, _path, _auth in ENDPOINTS]
 
@@ -122,4 +133,30 @@ def test_the_markdown_report_shows_each_windows_median_and_its_ceiling():
     small = {name: _window(1200, 8.0, 4000) for name in ENDPOINT_NAMES}
     text = markdown(_report(small, small))
     assert "| sqlite | 100,000 | api_list | 1,200 | 4,000 | 30.0 % | 4.0 | 8.0 | 12.0 | 0 |" in text
-    assert f"{ROUNDS} windows of 4 s" in text
+    assert f"{ROUNDS} rounds of a {HELLO_SECONDS}-s window of the ceiling" in text
+    assert "then a 4-s window of each size" in text
+
+
+# ---------------------------------------------------------------- sizes side by side
+
+
+def test_each_round_measures_every_size_beside_one_hello_in_a_turning_order(monkeypatch):
+    seen: list[str] = []
+    hellos = iter([4000.0, 2000.0, 3000.0])
+
+    def fake_wrk(path: str, _headers: dict, seconds: int, port: int) -> dict:
+        assert (path, seconds, port) == ("/hello", HELLO_SECONDS, run.HELLO_PORT)
+        seen.append("hello")
+        return {"rps": next(hellos)}
+
+    def measure(name: str, rps: float) -> dict:
+        seen.append(name)
+        return {"rps": rps}
+
+    monkeypatch.setattr(run, "wrk", fake_wrk)
+    windows = side_by_side(
+        {10: lambda: measure("small", 1000), 100: lambda: measure("large", 800)}, 3
+    )
+    assert seen == ["hello", "small", "large", "hello", "large", "small", "hello", "small", "large"]
+    assert [w["hello_rps"] for w in windows[100]] == [4000.0, 2000.0, 3000.0]
+    assert [w["share"] for w in windows[10]] == [0.25, 0.5, 0.3333]
