@@ -13,9 +13,8 @@ INSTANCE_DIR = BASE_DIR / "instance"
 class Config:
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
-    # A pooled server connection idle this long is pinged before use (see transactions).
-    DB_PING_AFTER_IDLE_SECONDS = 1.0
+    # A pooled connection is checked before use: a server restart costs no request.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -52,10 +51,6 @@ class Config:
     # encode it; without it the address of the request that made the label is used.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", 30))
-    # Rendered list fragments kept per data version and worker (aftercare/fragments.py);
-    # 0 entries turns the cache off.
-    FRAGMENT_CACHE_SIZE = int(os.environ.get("FRAGMENT_CACHE_SIZE", 256))
-    FRAGMENT_CACHE_SECONDS = int(os.environ.get("FRAGMENT_CACHE_SECONDS", 300))
     SMTP_HOST = os.environ.get("SMTP_HOST")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", 25))
     MAIL_FROM = os.environ.get("MAIL_FROM", "aftercare@localhost")

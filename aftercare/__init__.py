@@ -10,11 +10,10 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.routing import IntegerConverter
 
+from aftercare.domain.vocab import MAX_ID
 from aftercare.json_provider import OrjsonProvider
 from aftercare.sessions import CookieSessionInterface
 from config import Config, ProductionConfig, config_for
-
-MAX_ID = 2**31 - 1  # the largest id a database column holds; larger ids are simply not found
 
 
 class IdConverter(IntegerConverter):
@@ -77,7 +76,6 @@ def _load_config(app: Flask, config: type[Config] | dict[str, Any] | None) -> No
 
 
 def register_extensions(app: Flask) -> None:
-    from aftercare import fragments
     from aftercare.api.base import make_api
     from aftercare.extensions import babel, csrf, db, limiter, login_manager, migrate
     from aftercare.i18n import select_locale, select_timezone
@@ -92,13 +90,12 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
+        configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
-    fragments.init_app(app)
     api = make_api()
     api.init_app(app)
     app.extensions["aftercare_api"] = api
@@ -112,7 +109,6 @@ def register_request_hooks(app: Flask) -> None:
     from aftercare.api.base import api_guard
     from aftercare.extensions import csrf
     from aftercare.input_guard import refuse_nul_characters
-    from aftercare.transactions import begin_read, end_read
 
     @app.before_request
     def _request_id() -> None:
@@ -121,15 +117,17 @@ def register_request_hooks(app: Flask) -> None:
     app.before_request(refuse_nul_characters)
 
     @app.before_request
-    def _guard() -> Any:
+    def _guard() -> None:
         if request.path.startswith("/api/"):
-            return api_guard()  # it finds the caller itself; kept answers begin_read to render
-        begin_read()  # the user loader reads in the session
-        if app.config["WTF_CSRF_ENABLED"] and request.method not in ("GET", "HEAD", "OPTIONS"):
+            api_guard()  # bearer token: the token's User is current_user
+        elif app.config["WTF_CSRF_ENABLED"] and request.method not in ("GET", "HEAD", "OPTIONS"):
             csrf.protect()
-        return None
 
-    app.after_request(end_read)
+    @app.teardown_request
+    def _forget_user(_error: BaseException | None) -> None:
+        # Flask-Login keeps the request's user on `g`, which outlives the request where
+        # the app context does (a test's, a shell's): the next request finds its own.
+        g.pop("_login_user", None)
 
     security_headers = dict(SECURITY_HEADERS)
     if app.config.get("SESSION_COOKIE_SECURE"):  # production: HTTPS only

@@ -10,26 +10,13 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from aftercare.db import Base
+from aftercare.db import Base, Session
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 
 
-class RouteLimiter(Limiter):
-    """Limits on decorated routes only (sign-in); no default or application-wide limits.
-
-    Flask-Limiter also checks every request before its view for default limits;
-    with none configured that check counts nothing, so it is skipped. Decorated
-    routes are checked by their decorator, as before.
-    """
-
-    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True):
-        if not in_middleware:
-            super()._check_request_limit(callable_name, in_middleware)
-
-
-limiter = RouteLimiter(key_func=get_remote_address, default_limits=[])
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -18,9 +18,9 @@ SEOUL = "Asia/Seoul"
 def select_locale() -> str:
     """The signed-in user's language, else the session's choice, else Korean."""
     languages = current_app.config["LANGUAGES"]
-    api_viewer = g.get("api_viewer")
-    if api_viewer is not None:
-        return api_viewer.language if api_viewer.language in languages else "ko"
+    api_user = g.get("api_user")
+    if api_user is not None:
+        return api_user.language if api_user.language in languages else "ko"
     if current_user and current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     chosen = session.get("lang")

@@ -5,7 +5,6 @@ from aftercare.assets.models import Asset
 from aftercare.audit.models import AuditEvent
 from aftercare.auth.models import ApiToken, User
 from aftercare.claims.models import Claim
-from aftercare.data_version import DataVersion
 from aftercare.firms.models import Firm
 from aftercare.jobs.models import JobRun, SchedulerLease
 from aftercare.ledger.models import (
@@ -23,7 +22,7 @@ from aftercare.notifications.models import Notification, NotificationPreference
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
 
 __all__ = [
-    "ApiToken", "Asset", "Attachment", "AuditEvent", "Claim", "Comment", "CostLine", "DataVersion",
+    "ApiToken", "Asset", "Attachment", "AuditEvent", "Claim", "Comment", "CostLine",
     "Firm",
     "FirmUsage",
     "FiscalYear", "IdempotencyRecord", "JobRun", "LedgerAccount", "LedgerTransaction",

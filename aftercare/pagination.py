@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import Select
 
 from aftercare.domain.errors import ValidationFailed
+from aftercare.domain.vocab import MAX_ID
 from aftercare.extensions import db
 
 MAX_LIMIT = 100
-MAX_ID = 2**31 - 1
 
 
 def encode_cursor(last_id: int) -> str:

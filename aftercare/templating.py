@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, request, url_for
+from flask import Flask, current_app, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
 
 from aftercare.domain.registration import format_registration_number
 from aftercare.domain.text import N_
 from aftercare.domain.vocab import REGION_NAMES_KO
-from aftercare.i18n import install_template_gettext, language, translations
+from aftercare.i18n import install_template_gettext, language
 from aftercare.labels import (
     ACTION_LABELS,
     CATEGORY_LABELS,
@@ -214,49 +214,16 @@ NAV: dict[str, list[tuple[str, str]]] = {
 
 
 def nav_items() -> dict[str, Any]:
-    """The signed-in user's menu: (endpoint, label) per role and language, built once."""
+    """The signed-in user's menu: (endpoint, label) of their role's registered pages."""
     if not current_user or not current_user.is_authenticated:
         return {"nav_items": []}
-    kept = current_app.extensions.setdefault("aftercare_nav", {})
-    key = (current_user.role, language())
-    items = kept.get(key)
-    if items is None:
-        registered = current_app.view_functions
-        catalogue = translations()
-        items = kept[key] = [
-            {"endpoint": endpoint, "label": catalogue.ugettext(label)}
-            for endpoint, label in NAV.get(current_user.role, [])
-            if endpoint in registered
-        ]
+    registered = current_app.view_functions
+    items = [
+        {"endpoint": endpoint, "label": gettext(label)}
+        for endpoint, label in NAV.get(current_user.role, [])
+        if endpoint in registered
+    ]
     return {"nav_items": items}
-
-
-def template_url_for(app: Flask) -> Callable[..., str]:
-    """Templates' `url_for`, its answers kept: a page header alone builds seventeen URLs.
-
-    Kept per endpoint, arguments and the request's script root (where the app is
-    mounted), which is all a URL without a host depends on. Not kept: URLs with a
-    host, scheme, anchor or method, an endpoint relative to the blueprint (".x"),
-    and any URL built outside a request.
-    """
-    build = app.url_for
-
-    @functools.lru_cache(maxsize=4096)
-    def kept(script_root: str, endpoint: str, values: tuple) -> str:
-        return build(endpoint, **dict(values))
-
-    def url_for_template(endpoint: str, **values: Any) -> str:
-        relative = endpoint.startswith(".")
-        if relative or not has_request_context() or any(n.startswith("_") for n in values):
-            return build(endpoint, **values)
-        try:
-            key = tuple(values.items())  # in the caller's order: the query string's
-            hash(key)
-        except TypeError:  # a list of values, say
-            return build(endpoint, **values)
-        return kept(request.script_root, endpoint, key)
-
-    return url_for_template
 
 
 def init_templating(app: Flask) -> None:
@@ -295,6 +262,5 @@ def init_templating(app: Flask) -> None:
 
     tables = PageTables(localized, badges)
     app.context_processor(tables.current)
-    app.jinja_env.globals["url_for"] = template_url_for(app)
 
     install_template_gettext(app)

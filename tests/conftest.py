@@ -79,9 +79,7 @@ def pg_database() -> Iterator[str]:
 def _truncate_all(app: Flask) -> None:
     with app.app_context():
         db.session.remove()
-        # data_version keeps its counters: triggers only ever add to them.
-        kept = ("data_version",)
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables if t.name not in kept)
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
         with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()

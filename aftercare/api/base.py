@@ -7,18 +7,16 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import flask_smorest
-from flask import abort, current_app, g, request
+from flask import abort, current_app, request
+from flask_login import current_user
 from flask_smorest import Api
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import select
 
-from aftercare import data_version
 from aftercare.api.schemas import ErrorSchema
 from aftercare.auth.models import ApiToken, User
-from aftercare.auth.viewer import TokenViewer, Viewer
 from aftercare.db import utcnow
 from aftercare.domain.errors import Forbidden
 from aftercare.extensions import db
-from aftercare.transactions import read_connection, reads_without_transaction
 
 API_PREFIX = "/api/v1"
 PUBLIC_ENDPOINTS = {("POST", f"{API_PREFIX}/tokens"), ("GET", f"{API_PREFIX}/openapi.json")}
@@ -57,15 +55,12 @@ def make_api() -> AftercareApi:
 
 
 def api_guard() -> None:
-    """Check the body is JSON and the bearer token is good; set g.api_viewer.
+    """Check the body is JSON and the bearer token is good; the token's User signs in.
 
-    A read that needs only its viewer (the kept ticket list and detail on PostgreSQL)
-    finds the token's user as a `TokenViewer` on a connection of its own, without the
-    ORM and before the request's session is used: a kept answer then costs that one
-    statement. A write that needs only its viewer (`VIEWER_ENDPOINTS`) reads one in
-    the request's session. Every other request loads the User there.
+    The API never reads the cookie session (a browser's cookie must not authorise an
+    API call, which carries no CSRF token): the caller is the active User of a token
+    neither expired nor revoked, and that User is `current_user` for the request.
     """
-    g.api_user = g.api_viewer = None
     if request.method in ("POST", "PUT", "PATCH"):
         _require_json_body()
     if (request.method, request.path) in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
@@ -74,65 +69,24 @@ def api_guard() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         abort(401, description="Bearer token required")
-    params = {"token_hash": ApiToken.hash_token(token.strip()), "now": utcnow()}
-    if reads_without_transaction():
-        with read_connection() as conn:
-            row = conn.execute(_viewer_of_token(), params).one_or_none()
-            conn.commit()  # a read that went well ends as every read does (nothing is sent)
-        tickets_version = _set_token_viewer(row)
-    elif request.endpoint in VIEWER_ENDPOINTS:
-        row = db.session.connection().execute(_viewer_of_token(), params).one_or_none()
-        tickets_version = _set_token_viewer(row)
-    else:
-        row = db.session.execute(_user_of_token(), params).one_or_none()
-        if row is None:
-            abort(401, description=INVALID_TOKEN)
-        g.api_user, tickets_version = row
-        g.api_viewer = g.api_user
-    data_version.seen(data_version.TICKETS, tickets_version)
-
-
-def _set_token_viewer(row: Row | None) -> int:
-    """g.api_viewer from a `_viewer_of_token` row (none: 401); the row's data version."""
-    if row is None:
+    user = db.session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == ApiToken.hash_token(token.strip()),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > utcnow(),
+            User.active.is_(True),
+        )
+    )
+    if user is None:
         abort(401, description=INVALID_TOKEN)
-    *viewer, tickets_version = row
-    g.api_viewer = TokenViewer(*viewer)
-    return tickets_version
+    # Flask-Login keeps the request's user on `g`; this is the call its own login_user
+    # makes, without writing the session (tests/functional/test_api_base.py pins it).
+    current_app.login_manager._update_request_context_with_user(user)
 
 
 INVALID_TOKEN = "Token is invalid, expired or revoked"
-# Writes that need of their caller only who they are (id, role, firm), the busiest
-# first: an approval runs hundreds a second, and loading the User was a sixth of it.
-# `api_user()` still loads the User on them, should one ever need it.
-VIEWER_ENDPOINTS = frozenset({"claims_api.approve"})
-
-
-def _valid_token(stmt: Select) -> Select:
-    """`stmt` narrowed to the active user of a token neither expired nor revoked."""
-    return stmt.join(ApiToken, ApiToken.user_id == User.id).where(
-        ApiToken.token_hash == bindparam("token_hash"),
-        ApiToken.revoked_at.is_(None),
-        ApiToken.expires_at > bindparam("now"),
-        User.active.is_(True),
-    )
-
-
-@functools.cache
-def _user_of_token() -> Select:
-    """The token's User, with the tickets' data version the lists are kept under.
-
-    One round trip for both. Built once: every API request runs it (a rebuilt
-    statement is rehashed each time).
-    """
-    return _valid_token(select(User, data_version.column(data_version.TICKETS)))
-
-
-@functools.cache
-def _viewer_of_token() -> Select:
-    """What a `TokenViewer` holds of the token's user, with the tickets' data version."""
-    viewer = (User.id, User.role, User.firm_id, User.language)
-    return _valid_token(select(*viewer, data_version.column(data_version.TICKETS)))
 
 
 def _require_json_body() -> None:
@@ -147,22 +101,8 @@ def _require_json_body() -> None:
 
 
 def api_user() -> User:
-    """The caller's User, loaded in the request's session if the guard found a viewer."""
-    user = g.get("api_user")
-    if user is None:
-        user = db.session.get(User, api_viewer().id)
-        if user is None:  # deleted since the guard found the token
-            abort(401, description=INVALID_TOKEN)
-        g.api_user = user
-    return user
-
-
-def api_viewer() -> Viewer:
-    """Who the caller is: enough for reads scoped by role and firm, no query."""
-    viewer = g.get("api_viewer")
-    if viewer is None:  # pragma: no cover - api_guard always runs first
-        abort(401)
-    return viewer
+    """The caller: the User the bearer token resolved to (the request's `current_user`)."""
+    return current_user._get_current_object()
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:
@@ -171,7 +111,7 @@ def roles_required(*roles: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if api_viewer().role not in roles:
+            if api_user().role not in roles:
                 raise Forbidden("Your role may not use this endpoint")
             return view(*args, **kwargs)
 

@@ -15,11 +15,11 @@ from flask import Response, make_response, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from aftercare.api.base import api_viewer
+from aftercare.api.base import api_user
 from aftercare.api.idempotency_model import IdempotencyRecord
+from aftercare.db import DEFER_COMMIT
 from aftercare.domain.errors import DomainError, ValidationFailed
 from aftercare.extensions import db
-from aftercare.transactions import begin_write
 
 HEADER = "Idempotency-Key"
 
@@ -51,8 +51,19 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     return response
 
 
-def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a flask-smorest view (outermost, under the route) to honour Idempotency-Key."""
+def idempotent(
+    view: Callable[..., Any] | None = None, *, one_transaction: bool = True
+) -> Callable[..., Any]:
+    """Wrap a flask-smorest view (outermost, under the route) to honour Idempotency-Key.
+
+    `one_transaction`: the view's change and the key's record commit together (the
+    services' own commits are deferred), so a crash can never leave a committed
+    change without its record, whose retry would then be refused. A view that commits
+    in several transactions by design (settlement, itself idempotent per date) stores
+    its record after them.
+    """
+    if view is None:
+        return functools.partial(idempotent, one_transaction=one_transaction)
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -61,11 +72,13 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         if len(key) > 200:
             raise ValidationFailed({HEADER: ["At most 200 characters."]})
-        user_id = api_viewer().id
+        user_id = api_user().id
         fingerprint = _fingerprint()
         record = _stored(user_id, key)
         if record is not None:
             return _replay(record, fingerprint)
+        session = db.session()
+        session.info[DEFER_COMMIT] = one_transaction
         try:
             response = make_response(view(*args, **kwargs))
         except DomainError:
@@ -74,15 +87,18 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             if record is not None:
                 return _replay(record, fingerprint)
             raise
+        finally:
+            session.info.pop(DEFER_COMMIT, None)
         if 200 <= response.status_code < 300:
-            _store(user_id, key, fingerprint, response)
+            return _store(user_id, key, fingerprint, response)
+        db.session.rollback()
         return response
 
     return wrapper
 
 
-def _store(user_id: int, key: str, fingerprint: str, response: Response) -> None:
-    begin_write()
+def _store(user_id: int, key: str, fingerprint: str, response: Response) -> Response:
+    """Commit the record with whatever the view left uncommitted; a twin's first wins."""
     db.session.add(
         IdempotencyRecord(
             user_id=user_id,
@@ -94,5 +110,10 @@ def _store(user_id: int, key: str, fingerprint: str, response: Response) -> None
     )
     try:
         db.session.commit()
-    except IntegrityError:
+    except IntegrityError:  # a concurrent twin stored this key first: its answer stands
         db.session.rollback()
+        record = _stored(user_id, key)
+        if record is None:
+            raise
+        return _replay(record, fingerprint)
+    return response

@@ -7,6 +7,8 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from aftercare.domain.vocab import MAX_ID
+
 
 class UtcDateTime(fields.DateTime):
     """Stored naive-UTC datetimes, written with their offset (…+00:00)."""
@@ -23,9 +25,6 @@ def Won(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field cla
     """An integer amount of won; strict, so 1.5 or "100" is refused."""
     kwargs.setdefault("validate", validate.Range(min=0))
     return fields.Integer(strict=True, **kwargs)
-
-
-MAX_ID = 2**31 - 1
 
 
 def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field class

@@ -23,7 +23,6 @@ from aftercare.extensions import db
 from aftercare.firms.models import Firm
 from aftercare.tickets.models import Ticket
 from aftercare.timeutil import seoul_today
-from aftercare.transactions import begin_write
 
 ASSET_FIELDS = ("name", "kind", "maker", "model", "serial", "location", "installed_year", "note")
 READERS = ("firm", "meister", "manager", "auditor")
@@ -154,7 +153,6 @@ def create_asset(actor: User, data: dict[str, Any]) -> Asset:
     """Register an asset of the actor's firm (firm users) or of `firm_id` (managers)."""
     if actor.role not in WRITERS:
         raise Forbidden("Your role may not register assets")
-    begin_write()
     firm_id = _target_firm(actor, data)
     values = _clean(data)
     _check(values, firm_id, None)
@@ -168,7 +166,6 @@ def create_asset(actor: User, data: dict[str, Any]) -> Asset:
 
 def update_asset(actor: User, asset_id: int, data: dict[str, Any]) -> Asset:
     """Change an asset's details (its firm never changes)."""
-    begin_write()
     asset = manageable_asset(actor, asset_id)
     values = _clean(data)
     merged = {k: getattr(asset, k) for k in ASSET_FIELDS} | values
@@ -183,7 +180,6 @@ def update_asset(actor: User, asset_id: int, data: dict[str, Any]) -> Asset:
 
 def set_asset_active(actor: User, asset_id: int, active: bool) -> Asset:
     """Take an asset out of service (no new tickets name it) or back into service."""
-    begin_write()
     asset = manageable_asset(actor, asset_id)
     if asset.active != active:
         asset.active = active

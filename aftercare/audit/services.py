@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from flask import g, has_request_context
-from sqlalchemy import Select, TableValuedAlias, func, insert, select, text
+from sqlalchemy import Select, insert, select, text
 from sqlalchemy.orm import scoped_session
 
 from aftercare.audit.models import AuditEvent
@@ -27,19 +27,6 @@ class ChainHead(NamedTuple):
 
     id: int
     hash: str
-
-
-def locked_chain_head() -> TableValuedAlias:
-    """PostgreSQL: the chain's lock and last link (no row: no link yet), as a FROM item.
-
-    For a caller that takes the lock inside a statement of its own instead of a round
-    trip of its own, then passes the link to `record_event` as `head` (`chain_head_of`).
-    """
-    return func.audit_chain_head(AUDIT_CHAIN_LOCK).table_valued("id", "hash").alias("head")
-
-
-def chain_head_of(last_id: int | None, last_hash: str | None) -> ChainHead:
-    return ChainHead(last_id, last_hash) if last_id is not None else ChainHead(0, GENESIS)
 
 
 def _payload(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -64,35 +51,47 @@ def record_event(
     object_id: int | None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-    head: ChainHead | None = None,
 ) -> int:
     """Append one event to the chain inside the caller's transaction; return its id.
 
     The chain is serialised: PostgreSQL by an advisory lock held to commit (so call
-    this late in a transaction), taken with the read of the last link in one call
-    (migration 0009), SQLite by its single writer. `head`: the last link, when the
-    caller already took the lock and read it in a statement of its own
-    (`locked_chain_head`); the caller's unflushed changes then go out under the lock.
+    this last in a transaction), taken with the read of the last link in one call
+    (migration 0009), SQLite by its single writer.
     """
+    return record_events(actor_id, action, object_type, [(object_id, before, after)])[0]
+
+
+def record_events(
+    actor_id: int | None,
+    action: str,
+    object_type: str,
+    events: list[tuple[int | None, dict[str, Any] | None, dict[str, Any] | None]],
+) -> list[int]:
+    """Append one event per (object id, before, after), in order, under one lock."""
     session = db.session
     session.flush()  # the caller's changes go out before the chain is locked, not under it
-    last = head if head is not None else _read_chain_head(session)
-    event = {
-        "id": last.id + 1,
-        "created_at": utcnow(),
-        "actor_id": actor_id,
-        "action": action,
-        "object_type": object_type,
-        "object_id": object_id,
-        "before": json.dumps(before or {}, sort_keys=True, ensure_ascii=False, default=str),
-        "after": json.dumps(after or {}, sort_keys=True, ensure_ascii=False, default=str),
-        "request_id": g.get("request_id", "") if has_request_context() else "",
-        "prev_hash": last.hash,
-    }
-    event["hash"] = link_hash(last.hash, _payload(event))
-    # A Core insert of plain values: the event is never read back as an object here.
-    session.execute(insert(AuditEvent.__table__), event)
-    return event["id"]
+    last = _read_chain_head(session)
+    request_id = g.get("request_id", "") if has_request_context() else ""
+    rows = []
+    for object_id, before, after in events:
+        event = {
+            "id": last.id + 1,
+            "created_at": utcnow(),
+            "actor_id": actor_id,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "before": json.dumps(before or {}, sort_keys=True, ensure_ascii=False, default=str),
+            "after": json.dumps(after or {}, sort_keys=True, ensure_ascii=False, default=str),
+            "request_id": request_id,
+            "prev_hash": last.hash,
+        }
+        event["hash"] = link_hash(last.hash, _payload(event))
+        rows.append(event)
+        last = ChainHead(event["id"], event["hash"])
+    if rows:
+        session.execute(insert(AuditEvent.__table__), rows)
+    return [row["id"] for row in rows]
 
 
 def _read_chain_head(session: scoped_session) -> ChainHead:
@@ -100,7 +99,7 @@ def _read_chain_head(session: scoped_session) -> ChainHead:
         last = session.execute(CHAIN_HEAD, {"k": AUDIT_CHAIN_LOCK}).first()
     else:
         last = session.execute(_last_link()).first()
-    return chain_head_of(*last) if last else chain_head_of(None, None)
+    return ChainHead(*last) if last else ChainHead(0, GENESIS)
 
 
 @functools.cache

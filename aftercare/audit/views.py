@@ -31,6 +31,7 @@ from aftercare.audit.services import verify_chain
 from aftercare.auth.login import role_required
 from aftercare.auth.models import User
 from aftercare.domain.errors import ValidationFailed
+from aftercare.domain.vocab import MAX_ID
 from aftercare.exports import CSV_MIMETYPE, stream_csv, streamed
 from aftercare.extensions import db
 from aftercare.pagination import decode_cursor, keyset_page, parse_limit
@@ -39,7 +40,6 @@ from aftercare.timeutil import seoul_midnight_utc, seoul_today, to_seoul
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 JSON_PREVIEW_CHARS = 400
-MAX_ID = 2**31 - 1  # ids are INTEGER columns; larger numbers overflow SQLite's driver
 # The reasons aftercare.domain.audit_chain gives, in words for the page.
 BROKEN_LINK_REASONS = {
     "prev_hash does not match the previous event": _l(

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aftercare.db import utcnow
 from aftercare.domain.vocab import Role
@@ -33,9 +33,6 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
 
     firm = relationship("Firm", lazy="select")  # only firm users have one
-    # Unread in-app notifications, loaded with the signed-in user of a page (see
-    # auth.login.load_user); None when the user was loaded any other way.
-    unread_notifications: Mapped[int | None] = query_expression()
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -18,7 +18,6 @@ from aftercare.domain.text import N_
 from aftercare.domain.vocab import LANGUAGES, Role
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
-from aftercare.transactions import begin_write
 
 # Checked against when the e-mail is unknown, so timing does not reveal which e-mails exist.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
@@ -55,7 +54,6 @@ def authenticate(email: str, password: str) -> User | None:
     now = utcnow()
     if user.is_locked(now) or not user.active:
         return None
-    begin_write()
     user = db.session.get(User, user.id)
     if not good:
         user.failed_logins = (user.failed_logins or 0) + 1
@@ -86,7 +84,6 @@ def unlock_user(actor: User, user_id: int) -> User:
 
 
 def note_sign_in(user: User) -> None:
-    begin_write()
     user = db.session.get(User, user.id)
     user.last_login_at = utcnow()
     record_event(user.id, "user.sign_in", "user", user.id)
@@ -132,7 +129,6 @@ def create_user(
     """Create a user (admins only, or the CLI when actor is None)."""
     if actor is not None and actor.role != Role.ADMIN:
         raise Forbidden("Only administrators create users")
-    begin_write()
     email = normalize_email(email)
     if errors := _validate_new_user(email, name, password, role, firm_id, language):
         raise ValidationFailed(errors)
@@ -162,7 +158,6 @@ def create_user(
 def _admin_target(actor: User, user_id: int) -> User:
     if actor.role != Role.ADMIN:
         raise Forbidden("Only administrators manage users")
-    begin_write()
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("No such user")
@@ -204,7 +199,6 @@ def reset_password(actor: User, user_id: int, new_password: str) -> User:
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Change one's own password after checking the current one."""
-    begin_write()
     user = db.session.get(User, user.id)
     if not check_password_hash(user.password_hash, current_password):
         raise ValidationFailed({"current_password": [N_("The current password is wrong.")]})
@@ -219,14 +213,12 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 def set_language(user: User, language: str) -> None:
     if language not in LANGUAGES:
         raise ValidationFailed({"language": [N_("Language must be ko or en.")]})
-    begin_write()
     db.session.get(User, user.id).language = language
     db.session.commit()
 
 
 def issue_token(user: User, ttl: timedelta | None = None) -> tuple[str, datetime]:
     """Create a bearer token; return the clear token (shown once) and its expiry."""
-    begin_write()
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + (ttl or current_app.config["API_TOKEN_TTL"])
     db.session.add(
@@ -239,7 +231,6 @@ def issue_token(user: User, ttl: timedelta | None = None) -> tuple[str, datetime
 
 def revoke_token(user: User, token: str) -> None:
     """Revoke the caller's own token."""
-    begin_write()
     row = db.session.scalar(
         select(ApiToken).where(
             ApiToken.token_hash == ApiToken.hash_token(token), ApiToken.user_id == user.id

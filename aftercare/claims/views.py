@@ -11,7 +11,6 @@ from aftercare.auth.login import role_required
 from aftercare.claims import services
 from aftercare.claims.forms import ApproveForm, LineEligibilityForm
 from aftercare.claims.models import Claim
-from aftercare.db import in_text
 from aftercare.domain.errors import Conflict, ValidationFailed
 from aftercare.export_views import export_response
 from aftercare.forms_util import apply_errors
@@ -36,7 +35,7 @@ def index():
     if current_user.role == "firm":
         stmt = stmt.where(Claim.firm_id == current_user.firm_id)
     if status in STATUSES:
-        stmt = stmt.where(Claim.status == in_text(status))
+        stmt = stmt.where(Claim.status == status)
     try:
         page = keyset_page(
             stmt, Claim.id, parse_limit(request.args.get("limit")), request.args.get("cursor")

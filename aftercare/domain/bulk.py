@@ -16,9 +16,10 @@ from aftercare.domain.errors import (
     ValidationFailed,
 )
 from aftercare.domain.text import N_
+from aftercare.domain.vocab import MAX_ID
 
 MAX_SELECTION = 100
-MAX_ID = 2**31 - 1  # ids are INTEGER columns
+
 ACTIONS = ("accept", "reject", "assign")
 
 DONE_STATUSES = {

@@ -41,3 +41,7 @@ SPECIALTIES: tuple[str, ...] = (
 )  # fmt: skip
 
 LANGUAGES: tuple[str, ...] = ("ko", "en")
+
+# The largest id an INTEGER column holds: larger ids are simply not found (and would
+# overflow SQLite's driver), in routes, API arguments, cursors and bulk selections.
+MAX_ID = 2**31 - 1

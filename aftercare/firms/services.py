@@ -17,7 +17,6 @@ from aftercare.domain.registration import (
 from aftercare.domain.vocab import REGIONS, Role, SizeClass
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
-from aftercare.transactions import begin_write
 
 FIRM_FIELDS = (
     "name",
@@ -69,7 +68,6 @@ def create_firm(actor: User | None, data: dict[str, Any]) -> Firm:
     """Register a firm (managers, or the CLI when actor is None)."""
     if actor is not None:
         _require_manager(actor)
-    begin_write()
     if errors := validate_firm(data):
         raise ValidationFailed(errors)
     values = {k: data[k] for k in FIRM_FIELDS if data.get(k) is not None}
@@ -91,7 +89,6 @@ def create_firm(actor: User | None, data: dict[str, Any]) -> Firm:
 
 def update_firm(actor: User, firm_id: int, data: dict[str, Any]) -> Firm:
     _require_manager(actor)
-    begin_write()
     firm = db.session.get(Firm, firm_id)
     if firm is None:
         raise NotFound("No such firm")

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from aftercare.auth.models import User
 from aftercare.cache import cached_for
 from aftercare.claims.models import Claim
-from aftercare.db import in_text, utcnow
+from aftercare.db import utcnow
 from aftercare.domain.figures import bp_percent, month_key
 from aftercare.domain.states import Status
 from aftercare.extensions import db
@@ -48,7 +48,7 @@ def triage_queue() -> list[Any]:
     """Submitted tickets, the most urgent deadline first."""
     return db.session.execute(
         select(*QUEUE_COLUMNS)
-        .where(Ticket.status == in_text("submitted"))
+        .where(Ticket.status == "submitted")
         .order_by(Ticket.triage_due_at, Ticket.id)
         .limit(QUEUE_SIZE)
     ).all()
@@ -59,7 +59,7 @@ def approval_queue() -> list[Any]:
     return db.session.execute(
         select(Claim.id, Claim.eligible_total, Firm.name.label("firm_name"))
         .join(Firm, Firm.id == Claim.firm_id)
-        .where(Claim.status == in_text("pending"))
+        .where(Claim.status == "pending")
         .order_by(Claim.id)
         .limit(QUEUE_SIZE)
     ).all()

@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from aftercare.db import utcnow
 from aftercare.extensions import db
 from aftercare.jobs.models import JobRun, SchedulerLease
-from aftercare.transactions import begin_write
 
 LEASE_NAME = "scheduler"
 
@@ -27,7 +26,6 @@ def acquire_lease(holder: str, seconds: int) -> bool:
     """Take or renew the scheduler lease; True when `holder` now holds it."""
     now = utcnow()
     expires = now + timedelta(seconds=seconds)
-    begin_write()
     taken = db.session.execute(
         update(SchedulerLease)
         .where(
@@ -56,7 +54,6 @@ def acquire_lease(holder: str, seconds: int) -> bool:
 
 
 def release_lease(holder: str) -> None:
-    begin_write()
     db.session.execute(
         update(SchedulerLease)
         .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == holder)
@@ -68,7 +65,6 @@ def release_lease(holder: str) -> None:
 
 def abandon_stale_runs(holder: str) -> int:
     """Runs another holder left 'running' (it died) are marked abandoned."""
-    begin_write()
     count = db.session.execute(
         update(JobRun)
         .where(JobRun.outcome == "running", JobRun.holder != holder)
@@ -84,7 +80,6 @@ def run_job(name: str, tick: str, func: Callable[[], dict], holder: str = "") ->
 
     Returns the run, or None when another run already claimed this tick.
     """
-    begin_write()
     run = JobRun(job=name, tick=tick, holder=holder, started_at=utcnow(), outcome="running")
     db.session.add(run)
     try:
@@ -104,7 +99,6 @@ def run_job(name: str, tick: str, func: Callable[[], dict], holder: str = "") ->
 
 
 def _finish(run_id: int, outcome: str, counts: dict, message: str) -> None:
-    begin_write()
     run = db.session.get(JobRun, run_id)
     run.outcome = outcome
     run.counts = counts

@@ -14,7 +14,6 @@ from aftercare.notifications.services import manager_ids, notify
 from aftercare.tickets.models import Ticket
 from aftercare.tickets.services import write_history
 from aftercare.timeutil import seoul_today
-from aftercare.transactions import begin_write
 
 BATCH = 500
 RESOLUTION_STATUSES = (Status.TRIAGED, Status.ASSIGNED, Status.IN_PROGRESS)
@@ -53,7 +52,6 @@ def _flag(ticket_ids: list[int], attribute: str, action: str) -> int:
     flagged = 0
     managers = manager_ids()
     for start in range(0, len(ticket_ids), BATCH):
-        begin_write()
         for ticket in db.session.scalars(
             select(Ticket).where(Ticket.id.in_(ticket_ids[start : start + BATCH]))
         ):

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from aftercare.auth.login import role_required
 from aftercare.db import utcnow
 from aftercare.domain.errors import ValidationFailed
+from aftercare.domain.vocab import MAX_ID
 from aftercare.extensions import db
 from aftercare.jobs.models import JobRun, SchedulerLease
 from aftercare.jobs.registry import JOBS, JobSpec, job_named
@@ -31,7 +32,6 @@ JOB_LABELS = {
     "settlement": _l("Settlement (previous day)"),
     "reconciliation": _l("Reconciliation"),
 }
-MAX_ID = 2**31 - 1  # ids are INTEGER columns; larger numbers overflow SQLite's driver
 OUTCOME_BADGES = {"ok": "success", "error": "danger", "running": "info", "abandoned": "secondary"}
 
 

@@ -165,7 +165,7 @@ def transactions(query: dict):
 
 @blp.route("/ledger/settlements", methods=["POST"])
 @roles_required(Role.MANAGER)
-@idempotent
+@idempotent(one_transaction=False)
 @blp.arguments(SettlementRequest)
 @blp.response(200, SettlementSchema)
 def settle(body: dict):

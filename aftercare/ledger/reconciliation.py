@@ -17,7 +17,7 @@ from aftercare.ledger.models import (
     ReconciliationRun,
 )
 from aftercare.notifications.services import manager_ids, notify
-from aftercare.transactions import LEDGER_TABLES, begin_write, refresh_statistics
+from aftercare.transactions import LEDGER_TABLES, refresh_statistics
 
 MAX_DETAIL_ITEMS = 10
 
@@ -260,7 +260,6 @@ def reconcile(record: bool = True) -> tuple[bool, list[Check]]:
     ok = all(c.ok for c in checks)
     db.session.rollback()
     if record:
-        begin_write()
         run = ReconciliationRun(ok=ok, checks=[asdict(c) for c in checks])
         db.session.add(run)
         db.session.flush()

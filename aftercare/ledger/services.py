@@ -10,28 +10,32 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Insert,
-    Integer,
     Select,
     Update,
     bindparam,
     case,
-    func,
     insert,
     or_,
     select,
-    union_all,
+    text,
+    update,
 )
 
 from aftercare.audit.services import record_event
 from aftercare.auth.models import User
+from aftercare.claims.models import Claim
 from aftercare.db import utcnow
 from aftercare.domain import ledger as rules
 from aftercare.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from aftercare.domain.vocab import Role
 from aftercare.extensions import db
-from aftercare.ledger.models import FiscalYear, LedgerAccount, LedgerTransaction, Posting
-from aftercare.transactions import begin_write
+from aftercare.ledger.models import (
+    FirmUsage,
+    FiscalYear,
+    LedgerAccount,
+    LedgerTransaction,
+    Posting,
+)
 
 MONEY_MAX = 10_000_000_000_000  # 10 trillion won: beyond any programme budget
 
@@ -80,7 +84,6 @@ def open_fiscal_year(
         year, budget, share_rate_bp, cap_emergency, cap_growth, rounding_unit
     ):
         raise ValidationFailed(errors)
-    begin_write()
     if db.session.scalar(select(FiscalYear.id).where(FiscalYear.year == year)) is not None:
         raise Conflict(f"Fiscal year {year} already exists", reason="fiscal_year_exists")
     fiscal_year = FiscalYear(
@@ -128,7 +131,6 @@ def add_budget(
         errors["reason"] = ["Give a reason."]
     if errors:
         raise ValidationFailed(errors)
-    begin_write()
     fiscal_year = db.session.scalar(select(FiscalYear).where(FiscalYear.year == year))
     if fiscal_year is None:
         raise NotFound("No such fiscal year")
@@ -158,7 +160,7 @@ def post_transaction(
     amount: int,
     idempotency_key: str,
     *,
-    accounts: dict[str, int] | None = None,
+    accounts: Mapping[str, int] | None = None,
     claim_id: int | None = None,
     firm_id: int | None = None,
     support_type: str | None = None,
@@ -172,146 +174,34 @@ def post_transaction(
     never both take the last won: the loser gets InsufficientBalance. `accounts`
     (name → id, e.g. from `lock_accounts`) saves looking the year's accounts up.
     """
-    if accounts is None:
-        accounts = account_ids(fiscal_year_id)
-    posting = plan_posting(
-        fiscal_year_id,
-        transaction_type,
-        amount,
-        idempotency_key,
-        accounts,
+    legs = rules.legs(transaction_type, amount)
+    if not rules.is_balanced(a for _, a in legs):  # pragma: no cover - legs() is balanced
+        raise ValueError("unbalanced transaction")
+    accounts = accounts or account_ids(fiscal_year_id)
+    move_balances(accounts, legs)
+    transaction = LedgerTransaction(
+        fiscal_year_id=fiscal_year_id,
+        type=transaction_type,
+        idempotency_key=idempotency_key,
+        amount=amount,
         claim_id=claim_id,
         firm_id=firm_id,
         support_type=support_type,
         batch_id=batch_id,
         reason=reason,
         actor_id=actor_id,
+        created_at=utcnow(),
     )
-    return post_planned(posting)
-
-
-def post_planned(posting: PlannedPosting) -> int:
-    """Write a planned posting (see `post_transaction`); return the transaction's id."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        statement = posting_statement(len(posting.legs))
-        result = db.session.execute(statement, posting.params()).one()
-        return posting.posted(result.id)
-    move_balances(posting.accounts, posting.legs)
-    # Core inserts: nothing reads these rows back as objects, and the ORM's unit of
-    # work cost more than the round trips on the approval path.
-    txn_id = db.session.execute(_insert_transaction(), posting.row).scalar_one()
+    db.session.add(transaction)
+    db.session.flush()
     db.session.execute(
         insert(Posting.__table__),
         [
-            {"transaction_id": txn_id, "account_id": posting.accounts[name], "amount": delta}
-            for name, delta in posting.legs
+            {"transaction_id": transaction.id, "account_id": accounts[name], "amount": delta}
+            for name, delta in legs
         ],
     )
-    return txn_id
-
-
-@dataclass(frozen=True)
-class PlannedPosting:
-    """One balanced transaction, ready to write: its legs (account name, delta) and row."""
-
-    accounts: Mapping[str, int]
-    legs: list[tuple[str, int]]
-    row: dict[str, Any]
-
-    def params(self) -> dict[str, Any]:
-        # Prefixed: an UPDATE would take a key named like one of its columns into its SET.
-        return _balance_params(self.accounts, self.legs) | {
-            f"t_{k}": v for k, v in self.row.items()
-        }
-
-    def posted(self, transaction_id: int | None) -> int:
-        """The id `posting_statement` returned; InsufficientBalance if no balance moved."""
-        if transaction_id is None:
-            _refuse_unmoved(self.accounts, self.legs)
-        return transaction_id
-
-
-def plan_posting(
-    fiscal_year_id: int,
-    transaction_type: str,
-    amount: int,
-    idempotency_key: str,
-    accounts: Mapping[str, int],
-    **links: Any,
-) -> PlannedPosting:
-    """The legs of `transaction_type` for `amount` and the transaction's row (`links`:
-    claim_id, firm_id, support_type, batch_id, reason, actor_id)."""
-    legs = rules.legs(transaction_type, amount)
-    if not rules.is_balanced(a for _, a in legs):  # pragma: no cover - legs() is balanced
-        raise ValueError("unbalanced transaction")
-    row = {
-        "fiscal_year_id": fiscal_year_id,
-        "type": transaction_type,
-        "idempotency_key": idempotency_key,
-        "amount": amount,
-        "claim_id": None,
-        "firm_id": None,
-        "support_type": None,
-        "batch_id": None,
-        "reason": "",
-        "actor_id": None,
-        "created_at": utcnow(),
-    } | links
-    return PlannedPosting(accounts, legs, row)
-
-
-@functools.cache
-def posting_statement(legs: int) -> Select:
-    """PostgreSQL: balances, transaction and postings in one statement (one round trip).
-
-    WITH moved AS (UPDATE balances), txn AS (INSERT … if all moved), INSERT postings:
-    it returns the transaction's `id`, None when a balance could not move (then
-    neither the transaction nor its postings were written). A caller may add CTEs
-    and columns of its own, to do more in the same round trip.
-    """
-    txn, posting = LedgerTransaction.__table__, Posting.__table__
-    account = LedgerAccount.__table__
-    moved = _balance_update(legs).returning(account.c.id).cte("moved")
-    moved_count = select(func.count()).select_from(moved).scalar_subquery()
-    names = list(TRANSACTION_COLUMNS)
-    source = select(*(bindparam(f"t_{name}", type_=txn.c[name].type) for name in names)).where(
-        moved_count == legs
-    )
-    added = txn.insert().from_select(names, source).returning(txn.c.id).cte("txn")
-    legs_rows = union_all(
-        *(
-            select(
-                added.c.id,
-                bindparam(f"id{n}", type_=Integer),
-                bindparam(f"d{n}", type_=BigInteger),
-            )
-            for n in range(legs)
-        )
-    )
-    posted = posting.insert().from_select(["transaction_id", "account_id", "amount"], legs_rows)
-    return select(select(added.c.id).scalar_subquery().label("id")).add_cte(posted.cte("posted"))
-
-
-# The columns a posting writes into ledger_transaction (everything but its id).
-TRANSACTION_COLUMNS = (
-    "fiscal_year_id",
-    "type",
-    "idempotency_key",
-    "amount",
-    "claim_id",
-    "firm_id",
-    "support_type",
-    "batch_id",
-    "reason",
-    "actor_id",
-    "created_at",
-)
-
-
-@functools.cache
-def _insert_transaction() -> Insert:
-    table = LedgerTransaction.__table__
-    return insert(table).returning(table.c.id)
+    return transaction.id
 
 
 def move_balances(accounts: Mapping[str, int], postings: list[tuple[str, int]]) -> None:
@@ -324,6 +214,102 @@ def move_balances(accounts: Mapping[str, int], postings: list[tuple[str, int]]) 
     moved = db.session.execute(_balance_update(len(postings)), params).rowcount
     if moved != len(postings):
         _refuse_unmoved(accounts, postings)
+
+
+# ---------------------------------------------------------------- a claim's reservation
+#
+# Lock order everywhere money moves: the claim (its service) → the firm's usage row →
+# the year's pool accounts (in id order) → the audit chain (record_event, last).
+
+
+@dataclass(frozen=True)
+class Headroom:
+    """What a firm may still be given for a support type, and what the pool holds."""
+
+    firm_used: int  # reserved + paid this fiscal year
+    pool_available: int
+
+
+# Creates the firm's usage row if missing; on a conflict its no-op update takes the
+# row lock (both databases), and RETURNING gives the row as it is now.
+LOCK_USAGE = text(
+    "INSERT INTO firm_usage (fiscal_year_id, firm_id, support_type, reserved, paid) "
+    "VALUES (:fiscal_year_id, :firm_id, :support_type, 0, 0) "
+    "ON CONFLICT (fiscal_year_id, firm_id, support_type) "
+    "DO UPDATE SET reserved = firm_usage.reserved "
+    "RETURNING id, reserved, paid"
+)
+
+
+def _locked_usage(fiscal_year_id: int, firm_id: int, support_type: str) -> Any:
+    params = {"fiscal_year_id": fiscal_year_id, "firm_id": firm_id, "support_type": support_type}
+    return db.session.execute(LOCK_USAGE, params).one()
+
+
+def headroom(fiscal_year_id: int, firm_id: int, support_type: str) -> Headroom:
+    """Lock the firm's usage row, then the pool accounts; what they hold now.
+
+    Held to the commit: the share computed from it is the share that can be reserved.
+    """
+    usage = _locked_usage(fiscal_year_id, firm_id, support_type)
+    _, balances = lock_accounts(fiscal_year_id, "pool_available", "pool_reserved")
+    return Headroom(usage.reserved + usage.paid, balances["pool_available"])
+
+
+def reserve(fiscal_year: FiscalYear, claim: Claim, amount: int, actor_id: int) -> int:
+    """Move `amount` from the pool to reserved for `claim`, and onto the firm's usage.
+
+    Call after `headroom` in the same transaction (the locks it took make the
+    amount safe); the pool still refuses to go below zero (InsufficientBalance).
+    """
+    accounts, _ = lock_accounts(fiscal_year.id, "pool_available", "pool_reserved")
+    txn_id = post_transaction(
+        fiscal_year.id,
+        "reserve",
+        amount,
+        f"reserve:claim:{claim.id}",
+        accounts=accounts,
+        claim_id=claim.id,
+        firm_id=claim.firm_id,
+        support_type=claim.support_type,
+        actor_id=actor_id,
+    )
+    _add_to_usage(fiscal_year.id, claim, reserved=amount)
+    return txn_id
+
+
+def release(claim: Claim, reason: str, actor_id: int) -> int:
+    """Give an approved claim's reservation back to the pool (a void)."""
+    amount = claim.government_share or 0
+    _locked_usage(claim.fiscal_year_id, claim.firm_id, claim.support_type)
+    accounts, _ = lock_accounts(claim.fiscal_year_id, "pool_available", "pool_reserved")
+    txn_id = post_transaction(
+        claim.fiscal_year_id,
+        "release",
+        amount,
+        f"release:claim:{claim.id}",
+        accounts=accounts,
+        claim_id=claim.id,
+        firm_id=claim.firm_id,
+        support_type=claim.support_type,
+        reason=reason,
+        actor_id=actor_id,
+    )
+    _add_to_usage(claim.fiscal_year_id, claim, reserved=-amount)
+    return txn_id
+
+
+def _add_to_usage(fiscal_year_id: int, claim: Claim, reserved: int) -> None:
+    db.session.execute(
+        update(FirmUsage)
+        .where(
+            FirmUsage.fiscal_year_id == fiscal_year_id,
+            FirmUsage.firm_id == claim.firm_id,
+            FirmUsage.support_type == claim.support_type,
+        )
+        .values(reserved=FirmUsage.reserved + reserved)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _guarded(accounts: Mapping[str, int], postings: list[tuple[str, int]]) -> dict[int, int]:

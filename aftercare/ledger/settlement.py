@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
-    JSON,
     DateTime,
     FromClause,
     Insert,
@@ -46,15 +45,10 @@ from aftercare.ledger.models import (
     PayoutLine,
     Posting,
 )
-from aftercare.ledger.services import (
-    TRANSACTION_COLUMNS,
-    InsufficientBalance,
-    account_ids,
-    move_balances,
-)
-from aftercare.tickets.models import Ticket, TicketHistory
+from aftercare.ledger.services import InsufficientBalance, account_ids, move_balances
+from aftercare.tickets.services import close_tickets_of_claims
 from aftercare.timeutil import seoul_midnight_utc, seoul_today
-from aftercare.transactions import LEDGER_TABLES, begin_write, refresh_statistics
+from aftercare.transactions import LEDGER_TABLES, refresh_statistics
 
 CHUNK = 5000
 
@@ -74,7 +68,6 @@ def settle_for_date(
     if batch.status == "complete":
         return batch
     _settle_queued(batch_id, actor_id, progress)
-    begin_write()
     batch = db.session.get(PayoutBatch, batch_id)
     batch.status = "complete"
     batch.completed_at = utcnow()
@@ -95,7 +88,6 @@ def settle_for_date(
 
 def _open_batch(day: date, actor_id: int | None) -> int:
     """The batch of `day`; created with its lines on the first call."""
-    begin_write()
     batch_id = db.session.scalar(select(PayoutBatch.id).where(PayoutBatch.batch_date == day))
     if batch_id is not None:
         db.session.rollback()
@@ -146,7 +138,6 @@ def _settle_queued(
     done = 0
     after = 0  # every line up to here is settled or skipped: later chunks start past it
     while True:
-        begin_write()
         queued = (
             select(PayoutLine.id)
             .where(
@@ -231,7 +222,8 @@ def _settle_chunk(chunk: Chunk, actor_id: int | None) -> None:
         for fiscal_year_id, total in sorted(by_year.items()):
             _move_balances(fiscal_year_id, total)
         _post_settlements(chunk, actor_id, now)
-        _close_tickets(chunk, actor_id, now)
+        ticket_ids = select(Claim.ticket_id).where(*chunk.approved())
+        close_tickets_of_claims(ticket_ids, "settled", actor_id, now)
         db.session.execute(
             update(Claim)
             .where(*chunk.approved())
@@ -326,7 +318,19 @@ def _post_settlements(chunk: Chunk, actor_id: int | None, now: datetime) -> None
     """
     txn = LedgerTransaction.__table__
     add_transactions = insert(txn).from_select(
-        list(TRANSACTION_COLUMNS),
+        [
+            "fiscal_year_id",
+            "type",
+            "idempotency_key",
+            "amount",
+            "claim_id",
+            "firm_id",
+            "support_type",
+            "batch_id",
+            "reason",
+            "actor_id",
+            "created_at",
+        ],
         select(
             Claim.fiscal_year_id,
             literal("settle"),
@@ -376,46 +380,6 @@ def _postings_of(added: FromClause) -> Insert:
             ),
         )
         .order_by(added.c.id, paid),
-    )
-
-
-def _close_tickets(chunk: Chunk, actor_id: int | None, now: datetime) -> None:
-    """Confirmed tickets of the chunk's approved claims → closed, with their history rows."""
-    confirmed = (
-        Ticket.id.in_(select(Claim.ticket_id).where(*chunk.approved())),
-        Ticket.status == "confirmed",
-    )
-    db.session.execute(
-        insert(TicketHistory.__table__).from_select(
-            [
-                "ticket_id",
-                "actor_id",
-                "action",
-                "from_status",
-                "to_status",
-                "reason",
-                "details",
-                "created_at",
-            ],
-            select(
-                Ticket.id,
-                literal(actor_id, Integer),
-                literal("close"),
-                literal("confirmed"),
-                literal("closed"),
-                literal(""),
-                literal({"claim": "settled"}, JSON),
-                literal(now, DateTime),
-            )
-            .where(*confirmed)
-            .order_by(Ticket.id),
-        )
-    )
-    db.session.execute(
-        update(Ticket)
-        .where(*confirmed)
-        .values(status="closed", closed_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
     )
 
 

@@ -14,7 +14,6 @@ from aftercare.meisters.models import MeisterProfile, TicketDecline
 from aftercare.meisters.queries import loads, ratings
 from aftercare.tickets.models import Ticket
 from aftercare.tickets.services import notify_event, ticket_for, transition
-from aftercare.transactions import begin_write
 
 
 def declined_by(ticket_id: int) -> set[int]:
@@ -54,7 +53,6 @@ def suggest_meisters(actor: User, ticket_id: int) -> list[Suggestion]:
 
 def assign_meister(actor: User, ticket_id: int, meister_id: int, force_reason: str = "") -> Ticket:
     """Assign a triaged ticket; a Meister at maximum load only with a force reason."""
-    begin_write()
     ticket = ticket_for(actor, ticket_id, lock=True)
     if actor.role != "manager":
         raise Forbidden("Only programme managers assign Meisters")

@@ -12,7 +12,6 @@ from aftercare.domain.errors import Conflict, Forbidden, NotFound, ValidationFai
 from aftercare.domain.vocab import REGIONS, SPECIALTIES, Role
 from aftercare.extensions import db
 from aftercare.meisters.models import MeisterProfile
-from aftercare.transactions import begin_write
 
 
 def validate_profile(data: dict[str, Any]) -> dict[str, list[str]]:
@@ -33,7 +32,6 @@ def create_profile(actor: User | None, user_id: int, data: dict[str, Any]) -> Me
     """Give a `meister` user their profile (managers, or the CLI)."""
     if actor is not None and actor.role != Role.MANAGER:
         raise Forbidden("Only programme managers manage Meisters")
-    begin_write()
     user = db.session.get(User, user_id)
     if user is None:
         raise ValidationFailed({"user_id": ["No user with this id."]})
@@ -70,7 +68,6 @@ def create_profile(actor: User | None, user_id: int, data: dict[str, Any]) -> Me
 def update_profile(actor: User, user_id: int, data: dict[str, Any]) -> MeisterProfile:
     if actor.role != Role.MANAGER:
         raise Forbidden("Only programme managers manage Meisters")
-    begin_write()
     profile = db.session.scalar(select(MeisterProfile).where(MeisterProfile.user_id == user_id))
     if profile is None:
         raise NotFound("No such Meister")

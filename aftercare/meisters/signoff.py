@@ -12,11 +12,9 @@ from aftercare.extensions import db
 from aftercare.notifications.services import manager_ids
 from aftercare.tickets.models import Ticket
 from aftercare.tickets.services import notify_event, ticket_for, transition
-from aftercare.transactions import begin_write
 
 
 def _firm_ticket(actor: User, ticket_id: int) -> Ticket:
-    begin_write()
     ticket = ticket_for(actor, ticket_id, lock=True)
     if actor.role != "firm":
         raise Forbidden("Only the ticket's firm may sign off the work")
@@ -64,7 +62,6 @@ def reopen_ticket(actor: User, ticket_id: int, reason: str) -> Ticket:
 
 def confirm_by_system(ticket_id: int) -> bool:
     """Auto-confirm a resolved ticket (no rating); False when it is no longer resolved."""
-    begin_write()
     ticket = db.session.get(Ticket, ticket_id, with_for_update={"of": Ticket})
     if ticket is None or ticket.status != Status.RESOLVED:
         db.session.rollback()

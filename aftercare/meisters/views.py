@@ -15,7 +15,7 @@ from sqlalchemy import String, cast, select
 from aftercare.auth.login import role_required
 from aftercare.auth.models import User
 from aftercare.domain.errors import Conflict, DomainError, ValidationFailed
-from aftercare.domain.vocab import REGIONS, SPECIALTIES, Role
+from aftercare.domain.vocab import MAX_ID, REGIONS, SPECIALTIES, Role
 from aftercare.extensions import db
 from aftercare.forms_util import apply_errors
 from aftercare.meisters import services
@@ -28,7 +28,6 @@ bp = Blueprint("meisters", __name__, url_prefix="/meisters")
 
 # Ids are 32-bit integer columns: a larger one matches no route (404) instead of
 # overflowing the database driver (500).
-MAX_ID = 2**31 - 1
 
 
 def _json_list_has(column: Any, code: str) -> Any:

@@ -20,14 +20,12 @@ from aftercare.notifications.services import firm_user_ids, manager_ids
 from aftercare.tickets.models import Ticket
 from aftercare.tickets.services import notify_event, ticket_for, transition, write_history
 from aftercare.timeutil import seoul_today, to_seoul
-from aftercare.transactions import begin_write
 
 MAX_LINES = 50
 
 
 def _assigned_ticket(actor: User, ticket_id: int) -> Ticket:
     """The ticket, locked, if `actor` is its assigned Meister (others: 404 or 403)."""
-    begin_write()
     ticket = ticket_for(actor, ticket_id, lock=True)
     if actor.role != "meister":
         raise Forbidden("Only the assigned Smart Meister may do this")

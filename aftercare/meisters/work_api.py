@@ -8,7 +8,8 @@ from aftercare.api.base import Blueprint, api_user
 from aftercare.api.schemas import Id, Won
 from aftercare.domain.money import COST_KINDS
 from aftercare.meisters import assignment, signoff, visits
-from aftercare.tickets.api import ReasonSchema, TicketSchema
+from aftercare.tickets.api import ReasonSchema
+from aftercare.tickets.schemas import TicketSchema
 
 blp = Blueprint("meister_work_api", __name__, url_prefix="/api/v1", description="Meister work")
 

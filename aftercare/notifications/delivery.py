@@ -19,7 +19,6 @@ from aftercare.extensions import db
 from aftercare.notifications.models import Notification
 from aftercare.notifications.preferences import channels_for
 from aftercare.notifications.texts import render_text
-from aftercare.transactions import begin_write
 
 MAX_ATTEMPTS = 8
 BATCH = 100
@@ -47,7 +46,6 @@ def due_ids(now) -> list[int]:
 
 def claim(notification_id: int, now) -> bool:
     """pending/failed → sending, by one runner only."""
-    begin_write()
     claimed = db.session.execute(
         update(Notification)
         .where(
@@ -90,7 +88,6 @@ def wants_email(notification: Notification) -> bool:
 
 def withdraw(notification_id: int) -> str:
     """Take a claimed e-mail out of the outbox unsent."""
-    begin_write()
     notification = db.session.get(Notification, notification_id)
     notification.email_status = "none"
     notification.email_next_try_at = None
@@ -109,7 +106,6 @@ def deliver(notification_id: int) -> str:
     try:
         send(build_message(notification, user))
     except (OSError, smtplib.SMTPException) as error:
-        begin_write()
         notification = db.session.get(Notification, notification_id)
         notification.email_status = "failed"
         notification.email_error = str(error)[:500]
@@ -119,7 +115,6 @@ def deliver(notification_id: int) -> str:
         )
         db.session.commit()
         return "failed"
-    begin_write()
     notification = db.session.get(Notification, notification_id)
     notification.email_status = "sent"
     notification.email_sent_at = utcnow()

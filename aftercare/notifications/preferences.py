@@ -14,7 +14,6 @@ from aftercare.domain.notification_kinds import Channels, default_channels, kind
 from aftercare.domain.text import N_
 from aftercare.extensions import db
 from aftercare.notifications.models import NotificationPreference
-from aftercare.transactions import begin_write
 
 
 def channels_for(user_ids: Iterable[int], kind: str) -> dict[int, Channels]:
@@ -50,7 +49,6 @@ def save_preferences(actor: User, choices: dict[str, Channels]) -> dict[str, Cha
         raise ValidationFailed(
             {"kinds": [N_("These settings do not match the notifications of your role.")]}
         )
-    begin_write()
     db.session.scalar(select(User.id).where(User.id == actor.id).with_for_update())  # one saver
     rows = {
         row.kind: row

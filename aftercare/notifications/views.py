@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -20,7 +18,6 @@ from aftercare.notifications.models import Notification, unread_in_app
 from aftercare.notifications.preferences import preferences_of, save_preferences
 from aftercare.notifications.texts import KIND_LABELS, render_text
 from aftercare.pagination import keyset_page, parse_limit
-from aftercare.transactions import begin_write
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -45,7 +42,6 @@ def index():
 @login_required
 def mark_read():
     """Mark one (id in the form) or all of the user's notifications read."""
-    begin_write()
     stmt = update(Notification).where(*unread_in_app(current_user.id))
     one = request.form.get("id", type=int)
     if one:
@@ -64,16 +60,10 @@ def unread_count(user_id: int) -> int:
     return db.session.scalar(select(func.count(Notification.id)).where(*unread_in_app(user_id)))
 
 
-def unread_of(user: Any) -> int:
-    """The unread count a page's header shows (loaded with the signed-in user)."""
-    count = user.unread_notifications
-    return unread_count(user.id) if count is None else count
-
-
 @bp.app_context_processor
 def inject_unread() -> dict:
     if current_user and current_user.is_authenticated:
-        return {"unread_notifications": unread_of(current_user)}
+        return {"unread_notifications": unread_count(current_user.id)}
     return {"unread_notifications": 0}
 
 

@@ -1,7 +1,7 @@
 """Ticket JSON built with plain dicts: the hot path of the list API.
 
 Marshmallow costs about a third of a 25-row list request, so the list and detail
-endpoints build their JSON here. `TicketSchema` in api.py still documents the
+endpoints build their JSON here. `TicketSchema` (tickets/schemas.py) documents the
 shape (OpenAPI) and a test checks both give the same JSON for the same ticket.
 """
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, insert, select, update
 
 from aftercare.assets.models import Asset
 from aftercare.assets.services import ticket_asset_errors
-from aftercare.audit.services import record_event
+from aftercare.audit.services import record_event, record_events
 from aftercare.auth.models import User
 from aftercare.db import utcnow
 from aftercare.domain import sla
@@ -24,6 +25,7 @@ from aftercare.domain.states import (
     SEVERITIES,
     SUPPORT_TYPES,
     SYSTEM,
+    Status,
     next_status,
     support_type_for,
 )
@@ -34,7 +36,6 @@ from aftercare.notifications.services import manager_ids, notify
 from aftercare.tickets import storage
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
 from aftercare.timeutil import seoul_today
-from aftercare.transactions import begin_write
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
@@ -147,6 +148,61 @@ def transition(
     return old_status
 
 
+def close_tickets_of_claims(
+    claims: Select, claim_status: str, actor_id: int | None, now: datetime
+) -> int:
+    """Close the confirmed tickets of `claims` (a select of claim ticket ids), set-based.
+
+    Each closed ticket gets its history row and audit event, as any transition does;
+    the state machine decides the new status. Return how many were closed.
+    """
+    from_status = Status.CONFIRMED.value
+    to_status = next_status("close", from_status, SYSTEM if actor_id is None else "manager")
+    ticket_ids = list(
+        db.session.scalars(
+            select(Ticket.id)
+            .where(Ticket.id.in_(claims), Ticket.status == from_status)
+            .order_by(Ticket.id)
+            .with_for_update()
+        )
+    )
+    if not ticket_ids:
+        return 0
+    details = {"claim": claim_status}
+    db.session.execute(
+        insert(TicketHistory),
+        [
+            {
+                "ticket_id": ticket_id,
+                "actor_id": actor_id,
+                "action": "close",
+                "from_status": from_status,
+                "to_status": to_status,
+                "reason": "",
+                "details": details,
+                "created_at": now,
+            }
+            for ticket_id in ticket_ids
+        ],
+    )
+    db.session.execute(
+        update(Ticket)
+        .where(Ticket.id.in_(ticket_ids))
+        .values(status=to_status, closed_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    record_events(
+        actor_id,
+        "ticket.close",
+        "ticket",
+        [
+            (ticket_id, {"status": from_status}, {"status": to_status, "reason": "", **details})
+            for ticket_id in ticket_ids
+        ],
+    )
+    return len(ticket_ids)
+
+
 # ---------------------------------------------------------------- filing
 
 
@@ -189,7 +245,6 @@ def normalize_tags(raw: str | list[str] | None) -> list[str]:
 def file_ticket(actor: User, data: dict[str, Any], uploads: list[Upload] | None = None) -> Ticket:
     """File a ticket for the actor's firm (firm users) or for `firm_id` (managers)."""
     _require_role(actor, "firm", "manager")
-    begin_write()
     data = dict(data)
     data["tags"] = normalize_tags(data.get("tags"))
     errors = validate_ticket_fields(data)
@@ -250,7 +305,6 @@ def triage_ticket(
     support_type: str | None = None,
 ) -> Ticket:
     """Accept (starting the project) or reject a submitted ticket."""
-    begin_write()
     ticket = ticket_for(actor, ticket_id, lock=True)
     _require_role(actor, "manager")
     if decision not in ("accept", "reject"):
@@ -307,7 +361,6 @@ def _firm_watchers(ticket: Ticket) -> list[int]:
 
 def cancel_ticket(actor: User, ticket_id: int, reason: str) -> Ticket:
     """Cancel an open ticket (its firm, or a manager)."""
-    begin_write()
     ticket = ticket_for(actor, ticket_id, lock=True)
     next_status("cancel", ticket.status, actor.role)
     reason = _require_reason(reason)
@@ -318,7 +371,6 @@ def cancel_ticket(actor: User, ticket_id: int, reason: str) -> Ticket:
 
 def extend_project(actor: User, ticket_id: int, reason: str) -> Ticket:
     """Extend the project deadline once by 2 months, with a reason."""
-    begin_write()
     ticket = ticket_for(actor, ticket_id, lock=True)
     _require_role(actor, "manager")
     if ticket.project_deadline is None:
@@ -358,7 +410,6 @@ def extend_project(actor: User, ticket_id: int, reason: str) -> Ticket:
 
 
 def add_comment(actor: User, ticket_id: int, body: str) -> Comment:
-    begin_write()
     ticket = ticket_for(actor, ticket_id)
     _require_role(actor, "firm", "meister", "manager")
     body = (body or "").strip()
@@ -414,7 +465,6 @@ def _store_attachment(ticket: Ticket, actor: User, upload: Upload, content_type:
 
 
 def add_attachment(actor: User, ticket_id: int, upload: Upload) -> Attachment:
-    begin_write()
     ticket = ticket_for(actor, ticket_id)
     _require_role(actor, "firm", "meister", "manager")
     checked, content_type = _check_upload(upload)

@@ -7,8 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from aftercare import fragments
-from aftercare.data_version import TICKETS
 from aftercare.domain.bulk import MAX_ID, MAX_SELECTION
 from aftercare.domain.eligibility import eligibility_findings
 from aftercare.domain.errors import Conflict, DomainError, ValidationFailed
@@ -17,7 +15,6 @@ from aftercare.export_views import export_response
 from aftercare.forms_util import apply_errors
 from aftercare.labels import STATUS_LABELS
 from aftercare.meisters.visits import visits_of
-from aftercare.notifications.views import unread_of
 from aftercare.pagination import parse_limit
 from aftercare.reports import TICKET_COLUMNS, ticket_rows
 from aftercare.templating import query_args
@@ -71,40 +68,25 @@ def _flash_domain_error(error: DomainError) -> None:
 
 @bp.route("/tickets")
 def index():
-    """The ticket list: the page kept per viewer, its list part per scope (fragments)."""
-    scope = queries.scope_key(current_user)
-    viewer = (*scope, current_user.id, current_user.name, unread_of(current_user))
+    """The ticket list: filters, rows, bulk controls (managers), pager."""
     try:
-        return fragments.cached_page("tickets.page", TICKETS, viewer, lambda: _page(scope))
+        filters = queries.TicketFilters.from_args(request.args)
+        limit = parse_limit(request.args.get("limit"))
+        page = queries.ticket_page(current_user, filters, limit, request.args.get("cursor"))
     except ValidationFailed:
         flash(_("The page address was not valid; showing the first page."), "warning")
         return redirect(url_for("tickets.index"))
-
-
-def _page(scope: tuple) -> str:
-    listing = fragments.cached_fragment("tickets.index", TICKETS, scope, _ticket_listing)
+    manager = current_user.role == "manager"
     return render_template(
-        "tickets/index.html", listing=listing, with_bulk_form=current_user.role == "manager"
-    )
-
-
-def _ticket_listing() -> str:
-    """The list part of the tickets page: filters, rows, bulk controls, pager."""
-    filters = queries.TicketFilters.from_args(request.args)
-    page = queries.ticket_page(
-        current_user, filters, parse_limit(request.args.get("limit")), request.args.get("cursor")
-    )
-    return render_template(
-        "tickets/_list.html",
+        "tickets/index.html",
         page=page,
         filters=filters,
         statuses=[s.value for s in Status],
         categories=CATEGORIES,
         severities=SEVERITIES,
         # no Meister select here: with hundreds of Meisters it cost more than the tickets
-        bulk_form=_bulk_form([]) if current_user.role == "manager" else None,
+        bulk_form=_bulk_form([]) if manager else None,
         bulk_statuses=BULK_STATUSES,
-        CSRF_HOLE=fragments.CSRF_HOLE,
     )
 
 

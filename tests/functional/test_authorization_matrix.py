@@ -648,8 +648,9 @@ def test_authorization_matrix(app, make):
 
 
 def test_session_cookies_are_not_accepted_by_the_api(app, make):
-    client = sign_in(app, make.user("manager").email)
+    email = make.user("manager").email
     db.session.remove()
+    client = sign_in(app, email)
     assert call(app, client, "GET", "/manager").status == 200
     assert call(app, client, "GET", "/api/v1/me").status == 401
 

@@ -3,8 +3,8 @@
 from datetime import datetime
 
 from aftercare.extensions import db
-from aftercare.tickets.api import TicketSchema
 from aftercare.tickets.models import Ticket
+from aftercare.tickets.schemas import TicketSchema
 from aftercare.tickets.services import file_ticket
 from tests.functional.test_query_counts import add_confirmed_tickets
 

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from aftercare.audit.models import AuditEvent
 from aftercare.audit.services import record_event, verify_chain
 from aftercare.extensions import db
-from aftercare.transactions import begin_write
 from tests.integration.ledger_support import race
 
 WRITERS = 12
@@ -30,7 +29,6 @@ def app_config(app_config):
 
 def _writer(i: int, barrier) -> int:
     barrier.wait(timeout=60)
-    begin_write()
     event_id = record_event(None, "test.race", "thing", i, after={"writer": i})
     time.sleep(0.02)  # hold the chain while the others wait for it
     db.session.commit()

@@ -164,14 +164,14 @@ def test_an_approval_racing_the_settlement_of_the_same_firm_both_succeed(app, ma
     db.session.remove()
 
     inside = threading.Event()
-    real_post = claim_services._reserve_and_decide  # posts the reserve, then the decision
+    real_post = claim_services.ledger.reserve  # posts the reserve, then the claim decides
 
     def slow_post(*args, **kwargs):
         inside.set()
         time.sleep(0.8)
         return real_post(*args, **kwargs)
 
-    monkeypatch.setattr(claim_services, "_reserve_and_decide", slow_post)
+    monkeypatch.setattr(claim_services.ledger, "reserve", slow_post)
 
     def act(i: int, barrier):
         if i == 0:

@@ -53,12 +53,20 @@ def runs(**where) -> list[JobRun]:
     stmt = select(JobRun).order_by(JobRun.started_at, JobRun.id)
     for name, value in where.items():
         stmt = stmt.where(getattr(JobRun, name) == value)
-    return list(db.session.scalars(stmt))
+    found = list(db.session.scalars(stmt))
+    # End the read, keeping what it found: outside a request a transaction on SQLite
+    # holds the write lock (BEGIN IMMEDIATE), which the scheduler's own contexts need.
+    db.session.expunge_all()
+    db.session.rollback()
+    return found
 
 
 def lease() -> SchedulerLease | None:
     db.session.expire_all()
-    return db.session.get(SchedulerLease, LEASE_NAME)
+    found = db.session.get(SchedulerLease, LEASE_NAME)
+    db.session.expunge_all()
+    db.session.rollback()
+    return found
 
 
 # ---------------------------------------------------------------- lease
