@@ -10,9 +10,39 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.routing import IntegerConverter
 
+import aftercare.models  # noqa: F401 - registers every table on the metadata
+from aftercare.admin.views import bp as admin_bp
+from aftercare.api.base import AftercareApi, api_guard, make_api
+from aftercare.assets.api import blp as assets_blp
+from aftercare.assets.views import bp as assets_bp
+from aftercare.audit.views import bp as audit_bp
+from aftercare.auth.api import blp as auth_blp
+from aftercare.auth.login import configure_login_manager
+from aftercare.auth.views import bp as auth_bp
+from aftercare.claims.api import blp as claims_blp
+from aftercare.claims.views import bp as claims_bp
+from aftercare.cli.commands import init_commands
+from aftercare.core.errors import init_error_handlers
+from aftercare.core.transactions import configure_engine
+from aftercare.core.web.i18n import select_locale, select_timezone
+from aftercare.core.web.input_guard import refuse_nul_characters
+from aftercare.core.web.json_provider import OrjsonProvider
+from aftercare.core.web.sessions import CookieSessionInterface
+from aftercare.core.web.templating import init_templating
 from aftercare.domain.vocab import MAX_ID
-from aftercare.json_provider import OrjsonProvider
-from aftercare.sessions import CookieSessionInterface
+from aftercare.extensions import babel, csrf, db, limiter, login_manager, migrate
+from aftercare.firms.api import blp as firms_blp
+from aftercare.firms.views import bp as firms_bp
+from aftercare.jobs.views import bp as jobs_bp
+from aftercare.ledger.api import blp as ledger_blp
+from aftercare.ledger.views import bp as ledger_bp
+from aftercare.meisters.api import blp as meisters_blp
+from aftercare.meisters.views import bp as meisters_bp
+from aftercare.meisters.work_api import blp as work_blp
+from aftercare.notifications.views import bp as notifications_bp
+from aftercare.reports.views import bp as home_bp
+from aftercare.tickets.api import blp as tickets_blp
+from aftercare.tickets.views import bp as tickets_bp
 from config import Config, ProductionConfig, config_for
 
 
@@ -76,17 +106,12 @@ def _load_config(app: Flask, config: type[Config] | dict[str, Any] | None) -> No
 
 
 def register_extensions(app: Flask) -> None:
-    from aftercare.api.base import make_api
-    from aftercare.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from aftercare.i18n import select_locale, select_timezone
-    from aftercare.transactions import configure_engine
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///") :]).parent.mkdir(
             parents=True, exist_ok=True
         )
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # pages call csrf.protect(); the API uses tokens
-    import aftercare.models  # noqa: F401 - registers every table on the metadata
 
     db.init_app(app)
     with app.app_context():
@@ -100,15 +125,10 @@ def register_extensions(app: Flask) -> None:
     api.init_app(app)
     app.extensions["aftercare_api"] = api
 
-    from aftercare.auth.login import configure_login_manager
-
     configure_login_manager(login_manager)
 
 
 def register_request_hooks(app: Flask) -> None:
-    from aftercare.api.base import api_guard
-    from aftercare.extensions import csrf
-    from aftercare.input_guard import refuse_nul_characters
 
     @app.before_request
     def _request_id() -> None:
@@ -144,42 +164,34 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from aftercare.admin.views import bp as admin_bp
-    from aftercare.api.resources import register_api_blueprints
-    from aftercare.assets.views import bp as assets_bp
-    from aftercare.audit.views import bp as audit_bp
-    from aftercare.auth.views import bp as auth_bp
-    from aftercare.claims.views import bp as claims_bp
-    from aftercare.firms.views import bp as firms_bp
-    from aftercare.home.views import bp as home_bp
-    from aftercare.jobs.views import bp as jobs_bp
-    from aftercare.ledger.views import bp as ledger_bp
-    from aftercare.meisters.views import bp as meisters_bp
-    from aftercare.meisters.work_views import bp as work_bp
-    from aftercare.notifications.views import bp as notifications_bp
-    from aftercare.tickets.views import bp as tickets_bp
 
     for blueprint in (
         auth_bp, admin_bp, home_bp, tickets_bp, claims_bp, firms_bp, meisters_bp, ledger_bp,
-        jobs_bp, audit_bp, notifications_bp, work_bp, assets_bp,
+        jobs_bp, audit_bp, notifications_bp, assets_bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
     register_api_blueprints(app.extensions["aftercare_api"])
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from aftercare.errors import init_error_handlers
 
     init_error_handlers(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from aftercare.templating import init_templating
 
     init_templating(app)
 
 
 def register_commands(app: Flask) -> None:
-    from aftercare.cli import init_commands
 
     init_commands(app)
+
+
+def register_api_blueprints(api: AftercareApi) -> None:
+    """Every feature's /api/v1 blueprint, in one list to read."""
+
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    blueprints = (auth_blp, firms_blp, meisters_blp, ledger_blp, tickets_blp, work_blp, claims_blp)
+    for blueprint in (*blueprints, assets_blp):
+        api.register_blueprint(blueprint)

@@ -12,13 +12,11 @@ from aftercare.ledger.models import (
     FiscalYear,
     LedgerAccount,
     LedgerTransaction,
-    PayoutBatch,
-    PayoutLine,
     Posting,
-    ReconciliationRun,
 )
 from aftercare.meisters.models import CostLine, MeisterProfile, TicketDecline, Visit
 from aftercare.notifications.models import Notification, NotificationPreference
+from aftercare.payouts.models import PayoutBatch, PayoutLine, ReconciliationRun
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
 
 __all__ = [

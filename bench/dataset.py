@@ -99,11 +99,11 @@ def build(
     """
     from flask_migrate import upgrade
 
+    from aftercare.cli.demo_seed import seed_demo
+    from aftercare.domain.time import seoul_today
     from aftercare.extensions import db
     from aftercare.ledger.services import add_budget
-    from aftercare.seed import seed_demo
-    from aftercare.seed_tickets import seed_tickets
-    from aftercare.timeutil import seoul_today
+    from bench.seed_tickets import seed_tickets
 
     url = fresh_database(engine, name)
     app = _app(url)

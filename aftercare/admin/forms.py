@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from aftercare.core.web.labels import ROLE_LABELS
 from aftercare.domain.vocab import Role
-from aftercare.labels import ROLE_LABELS
 
 
 def role_choices() -> list[tuple[str, str]]:

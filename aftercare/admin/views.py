@@ -11,11 +11,11 @@ from aftercare.admin.forms import ConfirmForm, ResetPasswordForm, UserCreateForm
 from aftercare.auth import services
 from aftercare.auth.login import role_required
 from aftercare.auth.models import User
+from aftercare.core.pagination import keyset_page, parse_limit
+from aftercare.core.web.forms import apply_errors
 from aftercare.db import utcnow
 from aftercare.domain.errors import DomainError, ValidationFailed
 from aftercare.extensions import db
-from aftercare.forms_util import apply_errors
-from aftercare.pagination import keyset_page, parse_limit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -36,7 +36,7 @@ class Blueprint(flask_smorest.Blueprint):
 
 
 class AftercareApi(Api):
-    """flask-smorest Api whose errors are answered by aftercare.errors (HTML or JSON)."""
+    """flask-smorest Api whose errors are answered by aftercare.core.errors (HTML or JSON)."""
 
     ERROR_SCHEMA = ErrorSchema  # documents reason and current_status of 409 answers
 

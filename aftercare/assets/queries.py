@@ -9,9 +9,9 @@ from sqlalchemy import func, or_, select
 
 from aftercare.assets.models import Asset
 from aftercare.auth.models import User
+from aftercare.core.pagination import Page, keyset_page
 from aftercare.domain.errors import Forbidden
 from aftercare.extensions import db
-from aftercare.pagination import Page, keyset_page
 from aftercare.tickets.models import Ticket
 
 RECENT_TICKETS = 20

@@ -19,10 +19,10 @@ from aftercare.auth.models import User
 from aftercare.domain.assets import normalize_serial, validate_asset
 from aftercare.domain.errors import Forbidden, NotFound, ValidationFailed
 from aftercare.domain.text import N_
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
 from aftercare.tickets.models import Ticket
-from aftercare.timeutil import seoul_today
 
 ASSET_FIELDS = ("name", "kind", "maker", "model", "serial", "location", "installed_year", "note")
 READERS = ("firm", "meister", "manager", "auditor")

@@ -14,11 +14,11 @@ from flask_login import current_user, login_required
 from aftercare.assets import queries, services
 from aftercare.assets.forms import KIND_LABELS, AssetForm, ConfirmForm
 from aftercare.assets.models import Asset
+from aftercare.core.pagination import parse_limit
+from aftercare.core.web.forms import apply_errors
 from aftercare.domain.errors import ValidationFailed
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
-from aftercare.forms_util import apply_errors
-from aftercare.pagination import parse_limit
 from aftercare.tickets.forms import TicketForm, set_asset_choices
 
 bp = Blueprint("assets", __name__)

@@ -30,12 +30,12 @@ from aftercare.audit.models import AuditEvent
 from aftercare.audit.services import verify_chain
 from aftercare.auth.login import role_required
 from aftercare.auth.models import User
+from aftercare.core.exports import CSV_MIMETYPE, stream_csv, streamed
+from aftercare.core.pagination import decode_cursor, keyset_page, parse_limit
 from aftercare.domain.errors import ValidationFailed
+from aftercare.domain.time import seoul_midnight_utc, seoul_today, to_seoul
 from aftercare.domain.vocab import MAX_ID
-from aftercare.exports import CSV_MIMETYPE, stream_csv, streamed
 from aftercare.extensions import db
-from aftercare.pagination import decode_cursor, keyset_page, parse_limit
-from aftercare.timeutil import seoul_midnight_utc, seoul_today, to_seoul
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

@@ -11,10 +11,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from aftercare.auth import services
 from aftercare.auth.forms import ChangePasswordForm, LoginForm
 from aftercare.auth.login import account_key, address_key, login_failed, login_limit
+from aftercare.core.web.forms import apply_errors
 from aftercare.domain.errors import ValidationFailed
 from aftercare.domain.vocab import LANGUAGES
 from aftercare.extensions import limiter
-from aftercare.forms_util import apply_errors
 
 bp = Blueprint("auth", __name__)
 

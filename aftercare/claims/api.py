@@ -10,9 +10,9 @@ from aftercare.api.idempotency import idempotent
 from aftercare.api.schemas import Id, ListQuery, UtcDateTime, list_schema
 from aftercare.claims import services
 from aftercare.claims.models import Claim
+from aftercare.core.pagination import keyset_page
 from aftercare.domain.vocab import Role
 from aftercare.meisters.work_api import CostLineSchema
-from aftercare.pagination import keyset_page
 from aftercare.tickets.api import ReasonSchema
 
 blp = Blueprint("claims_api", __name__, url_prefix="/api/v1", description="Claims")

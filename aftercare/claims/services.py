@@ -14,6 +14,7 @@ from aftercare.domain.claim_states import next_claim_status
 from aftercare.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from aftercare.domain.money import Share, cost_share, refusal_reason
 from aftercare.domain.text import N_
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.ledger import services as ledger
 from aftercare.ledger.models import FirmUsage, FiscalYear, LedgerAccount
@@ -22,7 +23,6 @@ from aftercare.meisters.models import CostLine
 from aftercare.notifications.services import firm_user_ids, notify
 from aftercare.tickets.models import Ticket
 from aftercare.tickets.services import transition
-from aftercare.timeutil import seoul_today
 
 REFUSAL_MESSAGES = {
     "share_below_unit": "The computed share is below the rounding unit",
@@ -240,10 +240,7 @@ def reject_claim(actor: User, claim_id: int, reason: str) -> Claim:
     claim = _manager_claim(actor, claim_id)
     status = next_claim_status("reject", claim.status)
     reason = _require_reason(reason)
-    claim.status = status
-    claim.reason = reason
-    claim.decided_at = utcnow()
-    claim.decided_by_id = actor.id
+    _decide(claim, status, reason, actor)
     record_event(
         actor.id,
         "claim.reject",
@@ -264,10 +261,7 @@ def void_claim(actor: User, claim_id: int, reason: str) -> Claim:
     status = next_claim_status("void", claim.status)
     reason = _require_reason(reason)
     ledger.release(claim, reason, actor.id)
-    claim.status = status
-    claim.reason = reason
-    claim.decided_at = utcnow()
-    claim.decided_by_id = actor.id
+    _decide(claim, status, reason, actor)
     record_event(
         actor.id,
         "claim.void",
@@ -279,6 +273,13 @@ def void_claim(actor: User, claim_id: int, reason: str) -> Claim:
     _close_ticket(claim, actor, reason)
     db.session.commit()
     return claim
+
+
+def _decide(claim: Claim, status: str, reason: str, actor: User) -> None:
+    claim.status = status
+    claim.reason = reason
+    claim.decided_at = utcnow()
+    claim.decided_by_id = actor.id
 
 
 def _notify_firm(claim: Claim, kind: str) -> None:

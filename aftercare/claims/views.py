@@ -11,12 +11,12 @@ from aftercare.auth.login import role_required
 from aftercare.claims import services
 from aftercare.claims.forms import ApproveForm, LineEligibilityForm
 from aftercare.claims.models import Claim
+from aftercare.core.pagination import keyset_page, parse_limit
+from aftercare.core.web.exports import export_response
+from aftercare.core.web.forms import apply_errors
 from aftercare.domain.errors import Conflict, ValidationFailed
-from aftercare.export_views import export_response
-from aftercare.forms_util import apply_errors
 from aftercare.ledger.queries import current_fiscal_year, firm_usage
-from aftercare.pagination import keyset_page, parse_limit
-from aftercare.reports import CLAIM_COLUMNS, claim_rows
+from aftercare.reports.rows import CLAIM_COLUMNS, claim_rows
 from aftercare.tickets.forms import ReasonForm
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")

@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from aftercare.api.base import Blueprint, api_user, roles_required
 from aftercare.api.schemas import ListQuery, list_schema
+from aftercare.core.pagination import keyset_page
 from aftercare.domain.vocab import REGIONS, Role, SizeClass
 from aftercare.firms import services
 from aftercare.firms.models import Firm
 from aftercare.ledger.queries import current_fiscal_year, firm_usage
-from aftercare.pagination import keyset_page
 
 blp = Blueprint("firms_api", __name__, url_prefix="/api/v1/firms", description="Firms")
 

@@ -9,9 +9,9 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from aftercare.core.web.labels import SIZE_LABELS
+from aftercare.core.web.templating import region_label
 from aftercare.domain.vocab import REGIONS, SizeClass
-from aftercare.labels import SIZE_LABELS
-from aftercare.templating import region_label
 
 
 def region_choices() -> list[tuple[str, str]]:

@@ -14,6 +14,8 @@ from sqlalchemy import or_, select
 
 from aftercare.auth.login import role_required
 from aftercare.auth.models import User
+from aftercare.core.pagination import keyset_page, parse_limit
+from aftercare.core.web.forms import apply_errors
 from aftercare.domain.errors import DomainError, ValidationFailed
 from aftercare.domain.registration import format_registration_number
 from aftercare.domain.vocab import REGIONS, SizeClass
@@ -21,10 +23,8 @@ from aftercare.extensions import db
 from aftercare.firms import services
 from aftercare.firms.forms import FirmForm
 from aftercare.firms.models import Firm
-from aftercare.forms_util import apply_errors
 from aftercare.ledger.models import FirmUsage, FiscalYear
 from aftercare.ledger.queries import SUPPORT_TYPES, current_fiscal_year, firm_usage
-from aftercare.pagination import keyset_page, parse_limit
 
 bp = Blueprint("firms", __name__, url_prefix="/firms")
 

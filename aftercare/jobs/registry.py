@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aftercare.timeutil import SEOUL
+from aftercare.domain.time import SEOUL
 
 
 @dataclass(frozen=True)
@@ -45,13 +45,13 @@ JOBS: tuple[JobSpec, ...] = (
         "settlement",
         "cron",
         {"hour": 2, "minute": 0},
-        "aftercare.ledger.settlement:run_settlement_job",
+        "aftercare.payouts.settlement:run_settlement_job",
     ),
     JobSpec(
         "reconciliation",
         "cron",
         {"hour": 3, "minute": 0},
-        "aftercare.ledger.reconciliation:run_reconciliation_job",
+        "aftercare.payouts.reconciliation:run_reconciliation_job",
     ),
 )
 

@@ -6,14 +6,15 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from aftercare.claims.signoff import confirm_by_system
 from aftercare.db import utcnow
 from aftercare.domain import sla
 from aftercare.domain.states import FINAL_STATUSES, Status
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.notifications.services import manager_ids, notify
 from aftercare.tickets.models import Ticket
 from aftercare.tickets.services import write_history
-from aftercare.timeutil import seoul_today
 
 BATCH = 500
 RESOLUTION_STATUSES = (Status.TRIAGED, Status.ASSIGNED, Status.IN_PROGRESS)
@@ -78,7 +79,6 @@ def run_sla_job(now: datetime | None = None) -> dict[str, int]:
 
 def auto_confirm(now: datetime) -> int:
     """Confirm (as the system, no rating) resolved tickets past 10 business days."""
-    from aftercare.meisters.signoff import confirm_by_system
 
     resolved = db.session.execute(
         select(Ticket.id, Ticket.resolved_at).where(Ticket.status == Status.RESOLVED)

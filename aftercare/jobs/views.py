@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from aftercare.auth.login import role_required
+from aftercare.core.pagination import decode_cursor, keyset_page, parse_limit
 from aftercare.db import utcnow
 from aftercare.domain.errors import ValidationFailed
 from aftercare.domain.vocab import MAX_ID
@@ -22,7 +23,6 @@ from aftercare.extensions import db
 from aftercare.jobs.models import JobRun, SchedulerLease
 from aftercare.jobs.registry import JOBS, JobSpec, job_named
 from aftercare.jobs.runner import LEASE_NAME, manual_tick, run_job
-from aftercare.pagination import decode_cursor, keyset_page, parse_limit
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 

@@ -8,16 +8,16 @@ from sqlalchemy import select
 from aftercare.api.base import Blueprint, api_user, roles_required
 from aftercare.api.idempotency import idempotent
 from aftercare.api.schemas import Id, ListQuery, UtcDateTime, Won, list_schema
+from aftercare.core.pagination import keyset_page
 from aftercare.domain.errors import NotFound
+from aftercare.domain.time import seoul_today
 from aftercare.domain.vocab import Role
 from aftercare.extensions import db
 from aftercare.ledger import services
 from aftercare.ledger.models import FiscalYear, LedgerTransaction
 from aftercare.ledger.queries import fiscal_year_by_year, pool_of
-from aftercare.ledger.reconciliation import reconcile
-from aftercare.ledger.settlement import settle_for_date
-from aftercare.pagination import keyset_page
-from aftercare.timeutil import seoul_today
+from aftercare.payouts.reconciliation import reconcile
+from aftercare.payouts.settlement import settle_for_date
 
 blp = Blueprint("ledger_api", __name__, url_prefix="/api/v1", description="Fiscal years and ledger")
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, bindparam, select
 
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.ledger.models import FirmUsage, FiscalYear, LedgerAccount
-from aftercare.timeutil import seoul_today
 
 SUPPORT_TYPES = ("emergency", "growth")
 

@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    DateTime,
+    FromClause,
+    Insert,
+    Integer,
     Select,
+    String,
     Update,
+    and_,
     bindparam,
     case,
+    cast,
+    func,
     insert,
+    literal,
     or_,
     select,
     text,
+    tuple_,
     update,
 )
 
@@ -262,18 +274,7 @@ def reserve(fiscal_year: FiscalYear, claim: Claim, amount: int, actor_id: int) -
     Call after `headroom` in the same transaction (the locks it took make the
     amount safe); the pool still refuses to go below zero (InsufficientBalance).
     """
-    accounts, _ = lock_accounts(fiscal_year.id, "pool_available", "pool_reserved")
-    txn_id = post_transaction(
-        fiscal_year.id,
-        "reserve",
-        amount,
-        f"reserve:claim:{claim.id}",
-        accounts=accounts,
-        claim_id=claim.id,
-        firm_id=claim.firm_id,
-        support_type=claim.support_type,
-        actor_id=actor_id,
-    )
+    txn_id = _post_for_claim(fiscal_year.id, "reserve", claim, amount, "", actor_id)
     _add_to_usage(fiscal_year.id, claim, reserved=amount)
     return txn_id
 
@@ -282,12 +283,21 @@ def release(claim: Claim, reason: str, actor_id: int) -> int:
     """Give an approved claim's reservation back to the pool (a void)."""
     amount = claim.government_share or 0
     _locked_usage(claim.fiscal_year_id, claim.firm_id, claim.support_type)
-    accounts, _ = lock_accounts(claim.fiscal_year_id, "pool_available", "pool_reserved")
-    txn_id = post_transaction(
-        claim.fiscal_year_id,
-        "release",
+    txn_id = _post_for_claim(claim.fiscal_year_id, "release", claim, amount, reason, actor_id)
+    _add_to_usage(claim.fiscal_year_id, claim, reserved=-amount)
+    return txn_id
+
+
+def _post_for_claim(
+    fiscal_year_id: int, kind: str, claim: Claim, amount: int, reason: str, actor_id: int
+) -> int:
+    """A reserve or release of `claim`, on the pool accounts (locked, in id order)."""
+    accounts, _ = lock_accounts(fiscal_year_id, "pool_available", "pool_reserved")
+    return post_transaction(
+        fiscal_year_id,
+        kind,
         amount,
-        f"release:claim:{claim.id}",
+        f"{kind}:claim:{claim.id}",
         accounts=accounts,
         claim_id=claim.id,
         firm_id=claim.firm_id,
@@ -295,8 +305,6 @@ def release(claim: Claim, reason: str, actor_id: int) -> int:
         reason=reason,
         actor_id=actor_id,
     )
-    _add_to_usage(claim.fiscal_year_id, claim, reserved=-amount)
-    return txn_id
 
 
 def _add_to_usage(fiscal_year_id: int, claim: Claim, reserved: int) -> None:
@@ -309,6 +317,153 @@ def _add_to_usage(fiscal_year_id: int, claim: Claim, reserved: int) -> None:
         )
         .values(reserved=FirmUsage.reserved + reserved)
         .execution_options(synchronize_session=False)
+    )
+
+
+# ---------------------------------------------------------------- settlement
+
+
+def settle(approved: tuple, batch_id: int, actor_id: int | None, now: datetime) -> None:
+    """Pay out the claims matching `approved` (WHERE conditions on Claim), set-based.
+
+    Reserved → paid on each firm's usage row, pool_reserved → paid_out per fiscal
+    year, and one `settle` transaction per claim with its two postings. No statement
+    carries a row per claim: the database copies them (INSERT .. SELECT). Lock order
+    as in approval: the claims (the caller's), firm usage rows (sorted), the accounts.
+    """
+    claims = db.session.execute(
+        select(
+            Claim.fiscal_year_id, Claim.firm_id, Claim.support_type, Claim.government_share
+        ).where(*approved)
+    ).all()
+    _move_usage(approved, len({(c.fiscal_year_id, c.firm_id, c.support_type) for c in claims}))
+    by_year: dict[int, int] = defaultdict(int)
+    for claim in claims:
+        by_year[claim.fiscal_year_id] += claim.government_share
+    for fiscal_year_id, total in sorted(by_year.items()):
+        _move_balances(fiscal_year_id, total)
+    _post_settlements(approved, batch_id, actor_id, now)
+
+
+def _move_usage(approved: tuple, rows: int) -> None:
+    """Reserved → paid for each firm and support type of the chunk, in one UPDATE.
+
+    PostgreSQL locks the usage rows first, sorted, as approval and earlier
+    settlements do; UPDATE .. FROM alone would lock them in the order of its plan.
+    """
+    moves = (
+        select(
+            Claim.fiscal_year_id,
+            Claim.firm_id,
+            Claim.support_type,
+            func.sum(Claim.government_share).label("amount"),
+        )
+        .where(*approved)
+        .group_by(Claim.fiscal_year_id, Claim.firm_id, Claim.support_type)
+        .subquery()
+    )
+    keys = tuple_(FirmUsage.fiscal_year_id, FirmUsage.firm_id, FirmUsage.support_type)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            select(FirmUsage.id)
+            .where(keys.in_(select(moves.c.fiscal_year_id, moves.c.firm_id, moves.c.support_type)))
+            .order_by(FirmUsage.fiscal_year_id, FirmUsage.firm_id, FirmUsage.support_type)
+            .with_for_update()
+        ).all()
+    moved = db.session.execute(
+        update(FirmUsage)
+        .where(
+            FirmUsage.fiscal_year_id == moves.c.fiscal_year_id,
+            FirmUsage.firm_id == moves.c.firm_id,
+            FirmUsage.support_type == moves.c.support_type,
+        )
+        .values(reserved=FirmUsage.reserved - moves.c.amount, paid=FirmUsage.paid + moves.c.amount)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != rows:
+        raise Conflict("a firm's usage row is missing", reason="ledger_breach")
+
+
+def _move_balances(fiscal_year_id: int, total: int) -> None:
+    """pool_reserved → paid_out for the chunk's claims of one fiscal year."""
+    try:
+        move_balances(account_ids(fiscal_year_id), rules.legs("settle", total))
+    except InsufficientBalance as error:
+        raise Conflict("pool_reserved would go below zero", reason="ledger_breach") from error
+
+
+def _post_settlements(approved: tuple, batch_id: int, actor_id: int | None, now: datetime) -> None:
+    """One `settle` transaction per approved claim of the chunk, with its two postings.
+
+    The postings are built from the transactions just inserted, never by searching
+    the ledger: PostgreSQL takes them from the INSERT's RETURNING inside the same
+    statement; SQLite, the only writer while it holds the lock, from the ids above
+    the largest one before the insert.
+    """
+    txn = LedgerTransaction.__table__
+    add_transactions = insert(txn).from_select(
+        [
+            "fiscal_year_id",
+            "type",
+            "idempotency_key",
+            "amount",
+            "claim_id",
+            "firm_id",
+            "support_type",
+            "batch_id",
+            "reason",
+            "actor_id",
+            "created_at",
+        ],
+        select(
+            Claim.fiscal_year_id,
+            literal("settle"),
+            literal("settle:claim:") + cast(Claim.id, String),
+            Claim.government_share,
+            Claim.id,
+            Claim.firm_id,
+            Claim.support_type,
+            literal(batch_id),
+            literal(""),
+            literal(actor_id, Integer),
+            literal(now, DateTime),
+        )
+        .where(*approved)
+        .order_by(Claim.id),
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        added = add_transactions.returning(txn.c.id, txn.c.fiscal_year_id, txn.c.amount).cte()
+        db.session.execute(_postings_of(added))
+        return
+    before = db.session.scalar(select(func.coalesce(func.max(txn.c.id), 0)))
+    db.session.execute(add_transactions)
+    added = (
+        select(txn.c.id, txn.c.fiscal_year_id, txn.c.amount)
+        .where(txn.c.id > before, txn.c.type == "settle")
+        .subquery()
+    )
+    db.session.execute(_postings_of(added))
+
+
+def _postings_of(added: FromClause) -> Insert:
+    """pool_reserved −X, paid_out +X for each transaction of `added` (id, year, amount)."""
+    account = LedgerAccount.__table__
+    paid = account.c.name == "paid_out"
+    return insert(Posting.__table__).from_select(
+        ["transaction_id", "account_id", "amount"],
+        select(
+            added.c.id,
+            account.c.id,
+            case((paid, added.c.amount), else_=-added.c.amount),
+        )
+        .join(
+            account,
+            and_(
+                account.c.fiscal_year_id == added.c.fiscal_year_id,
+                account.c.name.in_(("pool_reserved", "paid_out")),
+            ),
+        )
+        .order_by(added.c.id, paid),
     )
 
 

@@ -36,32 +36,28 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import ColumnElement, exists, false, func, select
 
-from aftercare import exports as shared_exports
 from aftercare.auth.login import role_required
 from aftercare.claims.models import Claim
+from aftercare.core import exports as shared_exports
+from aftercare.core.pagination import Page, decode_cursor, encode_cursor, keyset_page, parse_limit
+from aftercare.core.web.forms import apply_errors
+from aftercare.core.web.templating import won
 from aftercare.domain.errors import DomainError, ValidationFailed
+from aftercare.domain.time import seoul_midnight_utc, seoul_today
 from aftercare.extensions import db
-from aftercare.forms_util import apply_errors
-from aftercare.ledger import exports, services
+from aftercare.ledger import services
 from aftercare.ledger.forms import AddBudgetForm, ConfirmForm
-from aftercare.ledger.models import (
-    FiscalYear,
-    LedgerTransaction,
-    PayoutBatch,
-    PayoutLine,
-    ReconciliationRun,
-)
+from aftercare.ledger.models import FiscalYear, LedgerTransaction
 from aftercare.ledger.queries import (
     current_fiscal_year,
     fiscal_year_by_year,
     latest_fiscal_year,
     pool_of,
 )
-from aftercare.ledger.reconciliation import reconcile
-from aftercare.ledger.settlement import settle_for_date
-from aftercare.pagination import Page, decode_cursor, encode_cursor, keyset_page, parse_limit
-from aftercare.templating import won
-from aftercare.timeutil import seoul_midnight_utc, seoul_today
+from aftercare.payouts import exports
+from aftercare.payouts.models import PayoutBatch, PayoutLine, ReconciliationRun
+from aftercare.payouts.reconciliation import reconcile
+from aftercare.payouts.settlement import settle_for_date
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 

@@ -7,12 +7,12 @@ from sqlalchemy import select
 
 from aftercare.api.base import Blueprint, api_user, roles_required
 from aftercare.api.schemas import Id, ListQuery, list_schema
+from aftercare.core.pagination import keyset_page
 from aftercare.domain.errors import NotFound
 from aftercare.domain.vocab import REGIONS, SPECIALTIES, Role
 from aftercare.meisters import services
 from aftercare.meisters.models import MeisterProfile
 from aftercare.meisters.queries import loads_and_ratings, profile_by_user
-from aftercare.pagination import keyset_page
 
 blp = Blueprint("meisters_api", __name__, url_prefix="/api/v1/meisters", description="Meisters")
 

@@ -10,8 +10,8 @@ from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from aftercare.core.web.templating import region_label
 from aftercare.domain.vocab import REGIONS, SPECIALTIES
-from aftercare.templating import region_label
 
 SPECIALTY_LABELS: dict[str, Any] = {
     "plc": "PLC",

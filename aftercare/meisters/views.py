@@ -14,15 +14,15 @@ from sqlalchemy import String, cast, select
 
 from aftercare.auth.login import role_required
 from aftercare.auth.models import User
+from aftercare.core.pagination import keyset_page, parse_limit
+from aftercare.core.web.forms import apply_errors
 from aftercare.domain.errors import Conflict, DomainError, ValidationFailed
 from aftercare.domain.vocab import MAX_ID, REGIONS, SPECIALTIES, Role
 from aftercare.extensions import db
-from aftercare.forms_util import apply_errors
 from aftercare.meisters import services
 from aftercare.meisters.forms import MeisterCreateForm, MeisterProfileForm, specialty_label
 from aftercare.meisters.models import MeisterProfile
 from aftercare.meisters.queries import loads_and_ratings, profile_by_user
-from aftercare.pagination import keyset_page, parse_limit
 
 bp = Blueprint("meisters", __name__, url_prefix="/meisters")
 

@@ -14,12 +14,12 @@ from aftercare.domain.errors import Conflict, Forbidden, ValidationFailed
 from aftercare.domain.money import DEFAULT_ELIGIBLE, line_amount, validate_cost_line
 from aftercare.domain.states import Status, next_status
 from aftercare.domain.text import N_
+from aftercare.domain.time import seoul_today, to_seoul
 from aftercare.extensions import db
 from aftercare.meisters.models import CostLine, TicketDecline, Visit
 from aftercare.notifications.services import firm_user_ids, manager_ids
 from aftercare.tickets.models import Ticket
 from aftercare.tickets.services import notify_event, ticket_for, transition, write_history
-from aftercare.timeutil import seoul_today, to_seoul
 
 MAX_LINES = 50
 

@@ -6,8 +6,9 @@ from marshmallow import Schema, fields, validate
 
 from aftercare.api.base import Blueprint, api_user
 from aftercare.api.schemas import Id, Won
+from aftercare.claims import signoff
 from aftercare.domain.money import COST_KINDS
-from aftercare.meisters import assignment, signoff, visits
+from aftercare.meisters import assignment, visits
 from aftercare.tickets.api import ReasonSchema
 from aftercare.tickets.schemas import TicketSchema
 

@@ -8,16 +8,16 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select, update
 
+from aftercare.core.pagination import keyset_page, parse_limit
+from aftercare.core.web.forms import apply_errors
 from aftercare.db import utcnow
 from aftercare.domain.errors import ValidationFailed
 from aftercare.domain.notification_kinds import kinds_for_role
 from aftercare.extensions import db
-from aftercare.forms_util import apply_errors
 from aftercare.notifications.forms import preferences_form
 from aftercare.notifications.models import Notification, unread_in_app
 from aftercare.notifications.preferences import preferences_of, save_preferences
 from aftercare.notifications.texts import KIND_LABELS, render_text
-from aftercare.pagination import keyset_page, parse_limit
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 

@@ -12,7 +12,7 @@ from wtforms import Field, RadioField, SelectField, TextAreaField
 from wtforms.validators import Length
 
 from aftercare.domain.bulk import MAX_ID, MAX_SELECTION
-from aftercare.tickets.bulk import BulkRequest
+from aftercare.meisters.bulk import BulkRequest
 
 
 class IdListField(Field):

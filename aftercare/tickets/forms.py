@@ -9,7 +9,7 @@ from wtforms import IntegerField, RadioField, SelectField, StringField, TextArea
 from wtforms.validators import DataRequired, Length, Optional
 
 from aftercare.assets.services import active_assets
-from aftercare.labels import CATEGORY_LABELS, SEVERITY_LABELS, SUPPORT_TYPE_LABELS
+from aftercare.core.web.labels import CATEGORY_LABELS, SEVERITY_LABELS, SUPPORT_TYPE_LABELS
 
 NOT_AN_ID = -1  # a value no row has: the service then says which asset to choose
 

@@ -10,10 +10,10 @@ from sqlalchemy import Integer, Select, Text, cast, column, select, table, text
 
 from aftercare.auth.models import User
 from aftercare.claims.models import Claim
+from aftercare.core.pagination import MAX_ID, Page, decode_cursor, keyset_page, page_of
 from aftercare.domain.errors import Forbidden
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
-from aftercare.pagination import MAX_ID, Page, decode_cursor, keyset_page, page_of
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
 from aftercare.tickets.schemas import TicketSchema
 

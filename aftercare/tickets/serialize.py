@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from flask import current_app
 
-from aftercare.pagination import Page
+from aftercare.core.pagination import Page
 
 CLAIM_FIELDS = (
     ("claim_id", "id"),

@@ -30,12 +30,12 @@ from aftercare.domain.states import (
     support_type_for,
 )
 from aftercare.domain.text import N_
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
-from aftercare.notifications.services import manager_ids, notify
+from aftercare.notifications.services import firm_user_ids, manager_ids, notify
 from aftercare.tickets import storage
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
-from aftercare.timeutil import seoul_today
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
@@ -351,7 +351,6 @@ def triage_ticket(
 
 
 def _firm_watchers(ticket: Ticket) -> list[int]:
-    from aftercare.notifications.services import firm_user_ids
 
     return firm_user_ids(ticket.firm_id)
 

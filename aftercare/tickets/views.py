@@ -1,24 +1,31 @@
-"""Ticket pages: list, filing, detail timeline, triage, cancel, extend, comments, files."""
+"""Ticket pages: list, filing, detail timeline, triage, cancel, extend, comments, files,
+assignment, the Meister's work (accept, decline, visits, resolve) and the firm's sign-off."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
+from aftercare.claims import signoff
+from aftercare.core.pagination import parse_limit
+from aftercare.core.web.exports import export_response
+from aftercare.core.web.forms import apply_errors
+from aftercare.core.web.labels import STATUS_LABELS
+from aftercare.core.web.templating import query_args
 from aftercare.domain.bulk import MAX_ID, MAX_SELECTION
 from aftercare.domain.eligibility import eligibility_findings
 from aftercare.domain.errors import Conflict, DomainError, ValidationFailed
+from aftercare.domain.money import DEFAULT_ELIGIBLE
 from aftercare.domain.states import CATEGORIES, SEVERITIES, Status, allowed_actions
-from aftercare.export_views import export_response
-from aftercare.forms_util import apply_errors
-from aftercare.labels import STATUS_LABELS
+from aftercare.domain.time import seoul_today
+from aftercare.meisters import assignment, bulk, visits
 from aftercare.meisters.visits import visits_of
-from aftercare.pagination import parse_limit
-from aftercare.reports import TICKET_COLUMNS, ticket_rows
-from aftercare.templating import query_args
-from aftercare.tickets import bulk, queries, services
+from aftercare.reports.rows import TICKET_COLUMNS, ticket_rows
+from aftercare.tickets import queries, services
 from aftercare.tickets.api import send_attachment
 from aftercare.tickets.bulk_forms import BulkActionForm
 from aftercare.tickets.forms import (
@@ -30,7 +37,7 @@ from aftercare.tickets.forms import (
     set_asset_choices,
 )
 from aftercare.tickets.models import Ticket
-from aftercare.timeutil import seoul_today
+from aftercare.tickets.work_forms import AssignForm, ConfirmWorkForm, SummaryForm, VisitForm
 
 bp = Blueprint("tickets", __name__)
 WRITERS = ("firm", "meister", "manager")  # auditors read, never write
@@ -196,19 +203,14 @@ def cancel(ticket_id: int):
     ticket = services.ticket_for(current_user, ticket_id)
     if current_user.role not in ("firm", "manager"):
         abort(403)
-    form = ReasonForm()
-    if request.method == "POST":
-        try:
-            services.cancel_ticket(current_user, ticket_id, form.reason.data or "")
-        except ValidationFailed as error:
-            apply_errors(form, error)
-        except Conflict as error:
-            _flash_domain_error(error)
-            return _back(ticket_id)
-        else:
-            flash(_("Ticket cancelled."), "success")
-            return _back(ticket_id)
-    return render_template("tickets/confirm.html", ticket=ticket, form=form, action="cancel")
+    return _reason_page(
+        ticket,
+        "cancel",
+        services.cancel_ticket,
+        _("Ticket cancelled."),
+        "tickets/confirm.html",
+        _flash_domain_error,
+    )
 
 
 @bp.route("/tickets/<int:ticket_id>/extend", methods=["GET", "POST"])
@@ -216,19 +218,14 @@ def extend(ticket_id: int):
     ticket = services.ticket_for(current_user, ticket_id)
     if current_user.role != "manager":
         abort(403)
-    form = ReasonForm()
-    if request.method == "POST":
-        try:
-            services.extend_project(current_user, ticket_id, form.reason.data or "")
-        except ValidationFailed as error:
-            apply_errors(form, error)
-        except Conflict as error:
-            _flash_domain_error(error)
-            return _back(ticket_id)
-        else:
-            flash(_("Project deadline extended by 2 months."), "success")
-            return _back(ticket_id)
-    return render_template("tickets/confirm.html", ticket=ticket, form=form, action="extend")
+    return _reason_page(
+        ticket,
+        "extend",
+        services.extend_project,
+        _("Project deadline extended by 2 months."),
+        "tickets/confirm.html",
+        _flash_domain_error,
+    )
 
 
 @bp.route("/tickets/<int:ticket_id>/comments", methods=["POST"])
@@ -361,3 +358,223 @@ def _bulk_reason(failure: bulk.Failure) -> str:
     if "status" in params:
         params["status"] = str(STATUS_LABELS.get(params["status"], params["status"]))
     return _(failure.message, **params)
+
+
+# ---------------------------------------------------------------- the Meister's work and sign-off
+
+
+def _flash_work_error(error: DomainError) -> None:
+    if isinstance(error, ValidationFailed):
+        for messages in error.errors.values():
+            for message in messages:
+                flash(_(message), "danger")
+    elif isinstance(error, Conflict):
+        flash(_(error.message) or _("This cannot be done now."), "warning")
+    else:
+        flash(_(error.message), "danger")
+
+
+# ---------------------------------------------------------------- assignment
+
+
+@bp.route("/tickets/<int:ticket_id>/assign", methods=["GET", "POST"])
+def assign(ticket_id: int):
+    ticket = services.ticket_for(current_user, ticket_id)
+    if current_user.role != "manager":
+        abort(403)
+    form = AssignForm()
+    if form.validate_on_submit():
+        try:
+            assignment.assign_meister(
+                current_user, ticket_id, form.meister_id.data, form.force_reason.data or ""
+            )
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        except Conflict as error:
+            if error.reason in ("meister_at_max_load", "meister_declined"):
+                form.force_reason.errors = [*form.force_reason.errors, _(error.message)]
+            else:
+                _flash_work_error(error)
+                return _back(ticket_id)
+        else:
+            flash(_("Meister assigned."), "success")
+            return _back(ticket_id)
+    suggestions = assignment.suggest_meisters(current_user, ticket_id)
+    return render_template("work/assign.html", ticket=ticket, form=form, suggestions=suggestions)
+
+
+# ---------------------------------------------------------------- the Meister's work
+
+
+@bp.route("/tickets/<int:ticket_id>/accept", methods=["POST"])
+def accept(ticket_id: int):
+    try:
+        visits.accept_ticket(current_user, ticket_id)
+    except (Conflict, ValidationFailed) as error:
+        _flash_work_error(error)
+    else:
+        flash(_("You accepted the ticket."), "success")
+    return _back(ticket_id)
+
+
+ACTION_ROLES = {"decline": "meister", "reopen": "firm", "resolve": "meister", "confirm": "firm"}
+
+
+def _ticket_for_action(ticket_id: int, action: str):
+    """The visible ticket, or 403 when the user's role can never take `action`."""
+    ticket = services.ticket_for(current_user, ticket_id)
+    if current_user.role != ACTION_ROLES[action]:
+        abort(403)
+    return ticket
+
+
+def _reason_page(
+    ticket: Ticket,
+    action: str,
+    run: Callable[..., object],
+    done_message: str,
+    template: str = "work/reason.html",
+    on_conflict: Callable[[DomainError], None] | None = None,
+):
+    """GET: a confirmation page asking for a reason; POST: run the action."""
+    form = ReasonForm()
+    if request.method == "POST":
+        try:
+            run(current_user, ticket.id, form.reason.data or "")
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        except Conflict as error:
+            (on_conflict or _flash_work_error)(error)
+            return _back(ticket.id)
+        else:
+            flash(done_message, "success")
+            return _back(ticket.id)
+    return render_template(template, ticket=ticket, form=form, action=action)
+
+
+@bp.route("/tickets/<int:ticket_id>/decline", methods=["GET", "POST"])
+def decline(ticket_id: int):
+    return _reason_page(
+        _ticket_for_action(ticket_id, "decline"),
+        "decline",
+        visits.decline_ticket,
+        _("You declined the ticket."),
+    )
+
+
+@bp.route("/tickets/<int:ticket_id>/reopen", methods=["GET", "POST"])
+def reopen(ticket_id: int):
+    return _reason_page(
+        _ticket_for_action(ticket_id, "reopen"),
+        "reopen",
+        signoff.reopen_ticket,
+        _("The ticket was reopened."),
+    )
+
+
+def _lines_from(form: VisitForm) -> list[dict]:
+    return [
+        {
+            "kind": entry.form.kind.data,
+            "description": entry.form.description.data or "",
+            "quantity": entry.form.quantity.data,
+            "unit_price": entry.form.unit_price.data,
+        }
+        for entry in form.lines.entries
+        if not entry.form.is_blank()
+    ]
+
+
+def _totals(lines: list[dict]) -> dict[str, int]:
+    eligible = ineligible = 0
+    for line in lines:
+        if isinstance(line["quantity"], int) and isinstance(line["unit_price"], int):
+            amount = line["quantity"] * line["unit_price"]
+            if DEFAULT_ELIGIBLE.get(line["kind"], False):
+                eligible += amount
+            else:
+                ineligible += amount
+    return {"eligible": eligible, "ineligible": ineligible, "total": eligible + ineligible}
+
+
+@bp.route("/tickets/<int:ticket_id>/visits/new", methods=["GET", "POST"])
+def new_visit(ticket_id: int):
+    """The visit form; 'add a line' and 'remove' are submit buttons, so no JavaScript is needed."""
+    ticket = services.ticket_for(current_user, ticket_id)
+    if current_user.role != "meister":
+        abort(403)
+    form = VisitForm()
+    if request.method == "GET":
+        form.visited_on.data = seoul_today()
+    elif "add_line" in request.form:
+        form.lines.append_entry()
+    elif "remove_line" in request.form:
+        index = request.form.get("remove_line", type=int)
+        entries = form.lines.entries
+        if index is not None and 0 <= index < len(entries):
+            entries.pop(index)
+    elif form.validate_on_submit():
+        try:
+            visits.log_visit(
+                current_user, ticket_id, form.visited_on.data, form.hours.data,
+                form.notes.data or "", _lines_from(form),
+            )  # fmt: skip
+        except ValidationFailed as error:
+            apply_errors(form, error)
+            for key, messages in error.errors.items():
+                if key.startswith("cost_lines."):
+                    form.form_errors.extend(_(m) for m in messages)
+        except Conflict as error:
+            _flash_work_error(error)
+            return _back(ticket_id)
+        else:
+            flash(_("Visit logged."), "success")
+            return _back(ticket_id)
+    return render_template(
+        "work/visit.html", ticket=ticket, form=form, totals=_totals(_lines_from(form))
+    )
+
+
+@bp.route("/tickets/<int:ticket_id>/resolve", methods=["GET", "POST"])
+def resolve(ticket_id: int):
+    ticket = _ticket_for_action(ticket_id, "resolve")
+    form = SummaryForm()
+    if form.validate_on_submit():
+        try:
+            visits.resolve_ticket(current_user, ticket_id, form.summary.data)
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        except Conflict as error:
+            _flash_work_error(error)
+            return _back(ticket_id)
+        else:
+            flash(_("Ticket resolved; the firm will be asked to confirm."), "success")
+            return _back(ticket_id)
+    return render_template("work/resolve.html", ticket=ticket, form=form)
+
+
+# ---------------------------------------------------------------- sign-off
+
+
+@bp.route("/tickets/<int:ticket_id>/confirm", methods=["GET", "POST"])
+def confirm(ticket_id: int):
+    ticket = _ticket_for_action(ticket_id, "confirm")
+    form = ConfirmWorkForm()
+    if form.validate_on_submit():
+        try:
+            signoff.confirm_ticket(
+                current_user, ticket_id, int(form.rating.data), form.comment.data or ""
+            )
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        except Conflict as error:
+            _flash_work_error(error)
+            return _back(ticket_id)
+        else:
+            flash(
+                _("Thank you. The work is confirmed and the cost-share claim was filed."), "success"
+            )
+            return _back(ticket_id)
+    return render_template(
+        "work/confirm.html", ticket=ticket, form=form, visit_list=visits.visits_of(ticket.id)
+    )

@@ -7,12 +7,12 @@ from playwright.sync_api import Browser, expect
 
 from aftercare.claims.models import Claim
 from aftercare.claims.services import approve_claim
+from aftercare.claims.signoff import confirm_ticket
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.meisters.assignment import assign_meister
-from aftercare.meisters.signoff import confirm_ticket
 from aftercare.meisters.visits import accept_ticket, log_visit, resolve_ticket
 from aftercare.tickets.services import file_ticket, triage_ticket
-from aftercare.timeutil import seoul_today
 from tests.helpers import PASSWORD, Factory
 
 pytestmark = pytest.mark.browser

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from aftercare.claims.models import Claim
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
-from aftercare.timeutil import seoul_today
 from tests.helpers import PASSWORD, Factory
 
 pytestmark = pytest.mark.browser

@@ -198,7 +198,7 @@ def test_only_admins_create_users(client, api, make, role):
 
 
 def test_manager_creates_and_reads_firms_with_usage(client, api, make):
-    make.fiscal_year(year=__import__("aftercare.timeutil").timeutil.seoul_today().year)
+    make.fiscal_year(year=__import__("aftercare.domain.time").timeutil.seoul_today().year)
     caller = api.as_(make.user("manager"))
     created = caller.post(
         "/firms",

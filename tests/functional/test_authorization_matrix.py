@@ -31,9 +31,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from aftercare.auth.models import User
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.notifications.models import Notification
-from aftercare.timeutil import seoul_today
 from tests.helpers import PASSWORD, ApiClient, Factory
 
 ROLES = ("anonymous", "firm", "meister", "manager", "auditor", "admin")
@@ -145,7 +145,7 @@ RULES: dict[str, dict[str, Rule]] = {
     "admin.revoke_tokens": {"GET": page(admin=200), "POST": page(admin=OK)},
     # ------------------------------------------------------------ tickets (pages)
     # SPEC §1: a forbidden action on a visible object is 403 — also for the page that only
-    # shows the action's form (as work.assign and work.new_visit do), and for a POST whose
+    # shows the action's form (as tickets.assign and tickets.new_visit do), and for a POST whose
     # refusal would otherwise be a flash message and a redirect.
     "tickets.index": {"GET": page(firm=200, meister=200, manager=200, auditor=200)},
     "tickets.export": {"GET": page(firm=200, meister=200, manager=200, auditor=200)},
@@ -175,16 +175,16 @@ RULES: dict[str, dict[str, Rule]] = {
         "GET": page(firm=302, meister=302, manager=302, auditor=302),
         "POST": page(manager=OK),
     },
-    "work.assign": {
+    "tickets.assign": {
         "GET": page(**MANAGER_ON_TICKET_PAGE),
         "POST": page(**MANAGER_ON_TICKET),
     },
-    "work.accept": {"POST": page(**MEISTER_WORK)},
-    "work.decline": {"GET": page(**MEISTER_WORK_PAGE), "POST": page(**MEISTER_WORK)},
-    "work.new_visit": {"GET": page(**MEISTER_WORK_PAGE), "POST": page(**MEISTER_WORK)},
-    "work.resolve": {"GET": page(**MEISTER_WORK_PAGE), "POST": page(**MEISTER_WORK)},
-    "work.confirm": {"GET": page(**FIRM_SIGNOFF_PAGE), "POST": page(**FIRM_SIGNOFF)},
-    "work.reopen": {"GET": page(**FIRM_SIGNOFF_PAGE), "POST": page(**FIRM_SIGNOFF)},
+    "tickets.accept": {"POST": page(**MEISTER_WORK)},
+    "tickets.decline": {"GET": page(**MEISTER_WORK_PAGE), "POST": page(**MEISTER_WORK)},
+    "tickets.new_visit": {"GET": page(**MEISTER_WORK_PAGE), "POST": page(**MEISTER_WORK)},
+    "tickets.resolve": {"GET": page(**MEISTER_WORK_PAGE), "POST": page(**MEISTER_WORK)},
+    "tickets.confirm": {"GET": page(**FIRM_SIGNOFF_PAGE), "POST": page(**FIRM_SIGNOFF)},
+    "tickets.reopen": {"GET": page(**FIRM_SIGNOFF_PAGE), "POST": page(**FIRM_SIGNOFF)},
     # ------------------------------------------------------------ claims (pages)
     "claims.index": {"GET": page(firm=200, manager=200, auditor=200)},
     "claims.export": {"GET": page(firm=200, manager=200, auditor=200)},

@@ -496,7 +496,7 @@ def test_a_database_error_on_one_ticket_is_reported_and_the_others_still_run(peo
     """A deadlock victim or a busy SQLite fails only its own ticket, with a retry reason."""
     from sqlalchemy.exc import OperationalError
 
-    from aftercare.tickets import bulk
+    from aftercare.meisters import bulk
 
     first, busy, last = file_tickets(people, 3)
     real_triage = bulk.triage_ticket

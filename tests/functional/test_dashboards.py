@@ -21,16 +21,16 @@ from sqlalchemy import select, update
 
 from aftercare.claims.models import Claim
 from aftercare.claims.services import approve_claim
+from aftercare.claims.signoff import confirm_ticket
 from aftercare.db import utcnow
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.jobs.sla import run_sla_job
-from aftercare.ledger.settlement import settle_for_date
 from aftercare.meisters.assignment import assign_meister
-from aftercare.meisters.signoff import confirm_ticket
 from aftercare.meisters.visits import accept_ticket, log_visit, resolve_ticket
+from aftercare.payouts.settlement import settle_for_date
 from aftercare.tickets.models import Ticket
 from aftercare.tickets.services import file_ticket, triage_ticket
-from aftercare.timeutil import seoul_today
 
 CHART_KEYS = ("burndown", "month", "region", "category", "sla", "workload", "ratings", "cap_usage")
 

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import event, func, select
 
 from aftercare.domain.registration import format_registration_number
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
 from aftercare.ledger.models import FirmUsage
 from aftercare.meisters.models import MeisterProfile
-from aftercare.timeutil import seoul_today
 from tests.helpers import valid_brn
 
 # --- helpers ---------------------------------------------------------------------------------

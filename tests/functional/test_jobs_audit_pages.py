@@ -13,10 +13,10 @@ from sqlalchemy import select, text, update
 
 from aftercare.audit.models import AuditEvent
 from aftercare.audit.services import record_event
+from aftercare.core.pagination import encode_cursor
 from aftercare.extensions import db
 from aftercare.jobs.models import JobRun
 from aftercare.jobs.runner import acquire_lease, run_job
-from aftercare.pagination import encode_cursor
 
 
 def page_text(client, path: str, **kw) -> str:

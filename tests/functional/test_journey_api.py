@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from aftercare.timeutil import seoul_today
+from aftercare.domain.time import seoul_today
 
 
 def test_the_whole_journey_moves_money_exactly_once(client, api, make, runner):

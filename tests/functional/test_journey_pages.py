@@ -4,10 +4,10 @@ import io
 import re
 
 from aftercare.claims.models import Claim
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.meisters.models import CostLine
 from aftercare.tickets.models import Ticket
-from aftercare.timeutil import seoul_today
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

@@ -11,16 +11,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from aftercare.core.pagination import encode_cursor
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
-from aftercare.ledger.models import (
-    FiscalYear,
-    LedgerTransaction,
-    PayoutBatch,
-    ReconciliationRun,
-)
+from aftercare.ledger.models import FiscalYear, LedgerTransaction
 from aftercare.ledger.services import add_budget
-from aftercare.pagination import encode_cursor
-from aftercare.timeutil import seoul_today
+from aftercare.payouts.models import PayoutBatch, ReconciliationRun
 
 BUDGET = 10_000_000
 

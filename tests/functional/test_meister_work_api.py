@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from aftercare.db import utcnow
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.meisters.models import CostLine, Visit
 from aftercare.notifications.models import Notification
 from aftercare.tickets.models import Ticket, TicketHistory
-from aftercare.timeutil import seoul_today
 
 LABOUR = {"kind": "labour", "description": "진단", "quantity": 1, "unit_price": 100_000}
 

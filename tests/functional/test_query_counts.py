@@ -5,12 +5,12 @@ import contextlib
 import pytest
 from sqlalchemy import event
 
+from aftercare.claims.signoff import confirm_ticket
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.meisters.assignment import assign_meister
-from aftercare.meisters.signoff import confirm_ticket
 from aftercare.meisters.visits import accept_ticket, log_visit, resolve_ticket
 from aftercare.tickets.services import add_comment, file_ticket, triage_ticket
-from aftercare.timeutil import seoul_today
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ import pytest
 from flask import session
 from itsdangerous import BadSignature
 
-from aftercare.sessions import CookieSessionInterface
+from aftercare.core.web.sessions import CookieSessionInterface
 
 
 def test_a_signed_in_page_session_survives_the_next_request(client, auth, make):

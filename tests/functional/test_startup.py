@@ -37,7 +37,7 @@ def test_the_app_starts_without_the_export_and_label_libraries() -> None:
 def test_making_a_spreadsheet_loads_openpyxl_on_first_use() -> None:
     script = (
         "import sys\n"
-        "from aftercare.exports import xlsx_file\n"
+        "from aftercare.core.exports import xlsx_file\n"
         "assert 'openpyxl' not in sys.modules\n"
         "xlsx_file('t', ['a'], [['=1+1']]).close()\n"
         "print('openpyxl' in sys.modules)\n"

@@ -4,8 +4,8 @@ import pytest
 from flask import render_template_string, url_for
 from markupsafe import escape
 
+from aftercare.core.web.templating import id_url_prefix
 from aftercare.extensions import db
-from aftercare.templating import id_url_prefix
 from tests.helpers import AuthActions, Factory
 
 

@@ -20,10 +20,12 @@ from sqlalchemy import func, select
 from aftercare.auth.models import User
 from aftercare.claims.models import Claim
 from aftercare.claims.services import create_claim
+from aftercare.claims.signoff import confirm_ticket
 from aftercare.db import utcnow
 from aftercare.domain.errors import DomainError
 from aftercare.domain.money import DEFAULT_ELIGIBLE
 from aftercare.domain.states import support_type_for
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.ledger.models import (
     FirmUsage,
@@ -31,13 +33,11 @@ from aftercare.ledger.models import (
     LedgerAccount,
     LedgerTransaction,
 )
-from aftercare.ledger.reconciliation import reconcile
 from aftercare.meisters.models import CostLine, Visit
-from aftercare.meisters.signoff import confirm_ticket
 from aftercare.meisters.visits import accept_ticket, log_visit, resolve_ticket
+from aftercare.payouts.reconciliation import reconcile
 from aftercare.tickets.models import Ticket
 from aftercare.tickets.services import file_ticket, triage_ticket
-from aftercare.timeutil import seoul_today
 
 Lines = Sequence[tuple[str, int]]  # (kind, amount in won), quantity 1
 

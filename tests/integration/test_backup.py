@@ -8,7 +8,7 @@ import pytest
 from aftercare import create_app
 from aftercare.audit.services import verify_chain
 from aftercare.extensions import db
-from aftercare.ledger.reconciliation import reconcile
+from aftercare.payouts.reconciliation import reconcile
 from tests.functional.test_journey_api import (
     test_the_whole_journey_moves_money_exactly_once as run_journey,
 )

@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
+from aftercare.api.idempotency_model import IdempotencyRecord
 from aftercare.claims.models import Claim
+from aftercare.db import Session
+from aftercare.domain.time import seoul_midnight_utc, seoul_today
 from aftercare.extensions import db
-from aftercare.ledger import settlement
-from aftercare.ledger.models import LedgerTransaction, PayoutBatch, PayoutLine
+from aftercare.ledger.models import LedgerTransaction
 from aftercare.ledger.services import add_budget
+from aftercare.payouts import settlement
+from aftercare.payouts.models import PayoutBatch, PayoutLine
 from aftercare.tickets.models import Ticket
-from aftercare.timeutil import seoul_midnight_utc, seoul_today
 from tests.integration.ledger_support import (
     assert_books_ok,
     balances,
@@ -75,6 +78,60 @@ def test_same_key_and_body_replays_the_first_answer(boss, make, manager):
     assert _claim_status(other) == "pending"
     assert transactions_of(other, "reserve") == 0
     assert_books_ok()
+
+
+def test_an_answer_lost_after_the_approval_committed_is_replayed_not_refused(
+    app, boss, make, manager
+):
+    """The key's record commits with the approval: a retry after a crash past the commit
+    (here: the answer fails on its way out) gets the first answer, never a 409."""
+    fiscal_year = make.fiscal_year(year=this_year(), budget=100_000_000)
+    claim_id = quick_claim(make.firm().id, manager.id, [("parts", 2_000_000)])
+    key = {"Idempotency-Key": "lost-answer"}
+    lose_answers = True
+
+    @app.after_request
+    def _lose(response):
+        if lose_answers:
+            raise ConnectionError("the answer never reached the client")
+        return response
+
+    with pytest.raises(ConnectionError):
+        boss.post(f"/claims/{claim_id}/approve", headers=key)
+    assert _claim_status(claim_id) == "approved"
+    lose_answers = False
+    again = boss.post(f"/claims/{claim_id}/approve", headers=key)
+    assert again.status_code == 200, again.get_json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.get_json()["government_share"] == 1_000_000
+    assert transactions_of(claim_id, "reserve") == 1
+    assert balances(fiscal_year.id)["pool_reserved"] == 1_000_000
+    assert_books_ok()
+
+
+def test_a_failure_storing_the_key_rolls_the_approval_back(boss, make, manager):
+    fiscal_year = make.fiscal_year(year=this_year(), budget=100_000_000)
+    claim_id = quick_claim(make.firm().id, manager.id, [("parts", 2_000_000)])
+
+    def refuse_the_record(session, _context, _instances):
+        if any(isinstance(obj, IdempotencyRecord) for obj in session.new):
+            raise RuntimeError("the key could not be stored")
+
+    event.listen(Session, "before_flush", refuse_the_record)
+    try:
+        with pytest.raises(RuntimeError):
+            boss.post(f"/claims/{claim_id}/approve", headers={"Idempotency-Key": "k-1"})
+    finally:
+        event.remove(Session, "before_flush", refuse_the_record)
+    assert _claim_status(claim_id) == "pending"
+    assert transactions_of(claim_id, "reserve") == 0
+    assert balances(fiscal_year.id)["pool_reserved"] == 0
+    assert usage(fiscal_year.id, make_firm_id(claim_id), "emergency") == (0, 0)
+    assert_books_ok()
+
+
+def make_firm_id(claim_id: int) -> int:
+    return db.session.scalar(select(Claim.firm_id).where(Claim.id == claim_id))
 
 
 def test_same_key_with_another_body_on_void_is_refused(boss, make, manager):

@@ -152,7 +152,7 @@ def test_an_approval_racing_the_settlement_of_the_same_firm_both_succeed(app, ma
     import time
 
     from aftercare.claims import services as claim_services
-    from aftercare.ledger.settlement import settle_for_date
+    from aftercare.payouts.settlement import settle_for_date
 
     fy_id = make.fiscal_year(year=this_year(), budget=100_000_000).id
     manager = make.user("manager")

@@ -29,11 +29,11 @@ from aftercare.claims.services import (
     void_claim,
 )
 from aftercare.domain.errors import Conflict, DomainError
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
-from aftercare.ledger import settlement
 from aftercare.ledger.models import FiscalYear
 from aftercare.ledger.services import add_budget
-from aftercare.timeutil import seoul_today
+from aftercare.payouts import settlement
 from tests.helpers import Factory
 from tests.integration.ledger_support import (
     assert_books_ok,

@@ -7,10 +7,10 @@ claim during `ledger verify` (minutes at 100,000 claims instead of seconds).
 from sqlalchemy import func, select, text
 
 from aftercare.claims.models import Claim
+from aftercare.core.transactions import refresh_statistics
 from aftercare.extensions import db
-from aftercare.ledger.reconciliation import reconcile
+from aftercare.payouts.reconciliation import reconcile
 from aftercare.tickets.models import Ticket
-from aftercare.transactions import refresh_statistics
 from tests.functional.test_query_counts import add_confirmed_tickets
 
 

@@ -29,7 +29,7 @@ from aftercare.jobs.runner import (
     release_lease,
     run_job,
 )
-from aftercare.scheduler import SchedulerProcess
+from aftercare.jobs.scheduler import SchedulerProcess
 
 ROOT = Path(__file__).parents[2]
 CALLS: list[str] = []

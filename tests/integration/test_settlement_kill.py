@@ -21,18 +21,12 @@ from sqlalchemy import create_engine, func, select, text, update
 
 from aftercare.claims.models import Claim
 from aftercare.db import utcnow
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
-from aftercare.ledger.models import (
-    FirmUsage,
-    LedgerAccount,
-    LedgerTransaction,
-    PayoutBatch,
-    PayoutLine,
-    Posting,
-)
-from aftercare.ledger.settlement import settle_for_date
+from aftercare.ledger.models import FirmUsage, LedgerAccount, LedgerTransaction, Posting
+from aftercare.payouts.models import PayoutBatch, PayoutLine
+from aftercare.payouts.settlement import settle_for_date
 from aftercare.tickets.models import Ticket
-from aftercare.timeutil import seoul_today
 from tests.integration.ledger_support import assert_books_ok, balances, this_year
 
 CLAIMS = 3000
@@ -45,7 +39,7 @@ SETTLE_SCRIPT = """
 import os, sys, time
 from datetime import date
 from aftercare import create_app
-from aftercare.ledger import settlement
+from aftercare.payouts import settlement
 
 settlement.CHUNK = int(os.environ["SETTLE_CHUNK"])
 real_chunk = settlement._settle_chunk

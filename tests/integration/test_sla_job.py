@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from aftercare.claims.models import Claim
 from aftercare.domain import sla
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.jobs.sla import run_sla_job
 from aftercare.meisters.assignment import assign_meister
@@ -22,7 +23,6 @@ from aftercare.meisters.visits import accept_ticket, log_visit, resolve_ticket
 from aftercare.notifications.models import Notification
 from aftercare.tickets.models import Ticket, TicketHistory
 from aftercare.tickets.services import cancel_ticket, file_ticket, triage_ticket
-from aftercare.timeutil import seoul_today
 
 NOTHING = {"sla_breached": 0, "project_overdue": 0, "auto_confirmed": 0}
 
@@ -274,7 +274,7 @@ def test_resolved_work_is_auto_confirmed_after_ten_business_days(app, api, peopl
 
 
 def test_reopened_work_is_not_auto_confirmed(app, people):
-    from aftercare.meisters.signoff import reopen_ticket
+    from aftercare.claims.signoff import reopen_ticket
 
     tid = resolved(people)
     set_ticket(tid, resolved_at=datetime(2021, 9, 10, 1, 0))

@@ -18,27 +18,20 @@ from werkzeug.security import generate_password_hash
 
 from aftercare.auth.models import User
 from aftercare.claims.models import Claim
+from aftercare.core.transactions import refresh_statistics
 from aftercare.domain import sla
 from aftercare.domain.money import DEFAULT_ELIGIBLE, cost_share
 from aftercare.domain.registration import check_digit
 from aftercare.domain.states import support_type_for
+from aftercare.domain.time import seoul_midnight_utc, to_seoul
 from aftercare.domain.vocab import REGIONS, SPECIALTIES
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
-from aftercare.ledger.models import (
-    FirmUsage,
-    FiscalYear,
-    LedgerAccount,
-    LedgerTransaction,
-    PayoutBatch,
-    PayoutLine,
-    Posting,
-)
+from aftercare.ledger.models import FirmUsage, FiscalYear, LedgerAccount, LedgerTransaction, Posting
 from aftercare.ledger.queries import current_fiscal_year
 from aftercare.meisters.models import CostLine, MeisterProfile, Visit
+from aftercare.payouts.models import PayoutBatch, PayoutLine
 from aftercare.tickets.models import Ticket, TicketHistory
-from aftercare.timeutil import seoul_midnight_utc, to_seoul
-from aftercare.transactions import refresh_statistics
 
 CHUNK = 5000
 STATUS_WEIGHTS = {

@@ -60,7 +60,7 @@ def xlsx_file(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
 
     Returns an open temporary file at its start; closing it (the response does) deletes it.
     """
-    from aftercare import spreadsheets  # openpyxl loads with the first export
+    from aftercare.core import spreadsheets  # openpyxl loads with the first export
 
     workbook, sheet = spreadsheets.write_only_sheet(title)
     sheet.append(list(header))

@@ -7,7 +7,16 @@ import sys
 import click
 from flask import Flask
 
+from aftercare.audit.services import verify_chain
+from aftercare.auth.services import create_user
+from aftercare.cli.backup import backup_postgresql, backup_sqlite, default_target
+from aftercare.cli.demo_seed import seed_demo
 from aftercare.domain.errors import DomainError, ValidationFailed
+from aftercare.jobs.registry import job_named
+from aftercare.jobs.runner import manual_tick, run_job
+from aftercare.jobs.scheduler import SchedulerProcess
+from aftercare.payouts.reconciliation import reconcile
+from aftercare.payouts.settlement import settle_for_date
 
 
 def _fail(message: str) -> None:
@@ -25,7 +34,6 @@ def init_commands(app: Flask) -> None:
     @click.option("--language", default="ko")
     def create_user_command(email, password, role, name, firm_id, language):
         """Create a user; exit 0, or 1 with a message."""
-        from aftercare.auth.services import create_user
 
         try:
             user = create_user(
@@ -44,12 +52,10 @@ def init_commands(app: Flask) -> None:
         click.echo(f"Created user {user.id} <{user.email}> with role {user.role}.")
 
     @app.cli.command("seed-demo")
-    @click.option("--tickets", type=int, default=None, help="How many demo tickets to make.")
-    def seed_demo_command(tickets):
+    def seed_demo_command():
         """Load demo data (idempotent)."""
-        from aftercare.seed import seed_demo
 
-        seed_demo(tickets=tickets, echo=click.echo)
+        seed_demo(echo=click.echo)
 
     @app.cli.group("scheduler")
     def scheduler_group():
@@ -62,8 +68,6 @@ def init_commands(app: Flask) -> None:
     def scheduler_run_command(run_for, lease_seconds, speedup):
         """Run the scheduled jobs; a second instance stands by."""
         import logging
-
-        from aftercare.scheduler import SchedulerProcess
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         process = SchedulerProcess(app, lease_seconds=lease_seconds, speedup=speedup)
@@ -79,8 +83,6 @@ def init_commands(app: Flask) -> None:
     @click.argument("name")
     def jobs_run_command(name):
         """Run job NAME once now (sla, notifications, settlement, reconciliation)."""
-        from aftercare.jobs.registry import job_named
-        from aftercare.jobs.runner import manual_tick, run_job
 
         try:
             spec = job_named(name)
@@ -98,8 +100,6 @@ def init_commands(app: Flask) -> None:
     def ledger_settle_command(day):
         """Settle every claim approved before the end of DATE into that date's payout batch."""
         from datetime import date as date_cls
-
-        from aftercare.ledger.settlement import settle_for_date
 
         try:
             when = date_cls.fromisoformat(day) if day else None
@@ -121,7 +121,6 @@ def init_commands(app: Flask) -> None:
     @ledger_group.command("verify")
     def ledger_verify_command():
         """Exit 0 when every ledger invariant holds; 1 and the breaches otherwise."""
-        from aftercare.ledger.reconciliation import reconcile
 
         ok, checks = reconcile()
         for check in checks:
@@ -135,8 +134,6 @@ def init_commands(app: Flask) -> None:
     def backup_command(output):
         """Back up the database (SQLite: online backup; PostgreSQL: pg_dump)."""
         from pathlib import Path
-
-        from aftercare.backup import backup_postgresql, backup_sqlite, default_target
 
         url = app.config["SQLALCHEMY_DATABASE_URI"]
         target = (
@@ -162,7 +159,6 @@ def init_commands(app: Flask) -> None:
     @audit_group.command("verify")
     def audit_verify_command():
         """Exit 0 when the hash chain is whole, 1 and the first broken link otherwise."""
-        from aftercare.audit.services import verify_chain
 
         count, broken = verify_chain()
         if broken is not None:

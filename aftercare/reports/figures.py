@@ -18,15 +18,15 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from aftercare.cache import cached_for
+from aftercare.core.caching import cached_for
+from aftercare.core.web.labels import CATEGORY_LABELS, SUPPORT_TYPE_LABELS
+from aftercare.core.web.templating import region_label
 from aftercare.domain.figures import mean, month_series, months_through, percent
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
-from aftercare.home import queries
-from aftercare.labels import CATEGORY_LABELS, SUPPORT_TYPE_LABELS
 from aftercare.ledger.models import FiscalYear
 from aftercare.ledger.views import BurndownMonth, burndown
-from aftercare.templating import region_label
-from aftercare.timeutil import seoul_today
+from aftercare.reports import dashboards as queries
 
 WON = "원"
 

@@ -7,48 +7,33 @@ open batch and settles what is still queued: nothing is paid twice.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import (
-    DateTime,
-    FromClause,
-    Insert,
-    Integer,
     Select,
-    String,
     and_,
-    case,
-    cast,
     func,
     insert,
     literal,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
 from aftercare.audit.services import record_event
 from aftercare.claims.models import Claim
+from aftercare.core.transactions import LEDGER_TABLES, refresh_statistics
 from aftercare.db import utcnow
-from aftercare.domain import ledger as rules
-from aftercare.domain.errors import Conflict, ValidationFailed
+from aftercare.domain.claim_states import next_claim_status
+from aftercare.domain.errors import ValidationFailed
+from aftercare.domain.time import seoul_midnight_utc, seoul_today
 from aftercare.extensions import db
-from aftercare.ledger.models import (
-    FirmUsage,
-    LedgerAccount,
-    LedgerTransaction,
-    PayoutBatch,
-    PayoutLine,
-    Posting,
-)
-from aftercare.ledger.services import InsufficientBalance, account_ids, move_balances
+from aftercare.firms.models import Firm
+from aftercare.ledger import services as ledger
+from aftercare.payouts.models import PayoutBatch, PayoutLine
 from aftercare.tickets.services import close_tickets_of_claims
-from aftercare.timeutil import seoul_midnight_utc, seoul_today
-from aftercare.transactions import LEDGER_TABLES, refresh_statistics
 
 CHUNK = 5000
 
@@ -214,20 +199,14 @@ def _settle_chunk(chunk: Chunk, actor_id: int | None) -> None:
     approved = [c for c in claims if c.status == "approved"]
     skipped_lines = sorted(c.line_id for c in claims if c.status != "approved")
     if approved:
-        # Lock order as in approval: firm usage rows (sorted), then the ledger accounts.
-        _move_usage(chunk, len({(c.fiscal_year_id, c.firm_id, c.support_type) for c in approved}))
-        by_year: dict[int, int] = defaultdict(int)
-        for claim in approved:
-            by_year[claim.fiscal_year_id] += claim.government_share
-        for fiscal_year_id, total in sorted(by_year.items()):
-            _move_balances(fiscal_year_id, total)
-        _post_settlements(chunk, actor_id, now)
+        ledger.settle(chunk.approved(), chunk.batch_id, actor_id, now)
+        settled = next_claim_status("settle", "approved")
         ticket_ids = select(Claim.ticket_id).where(*chunk.approved())
-        close_tickets_of_claims(ticket_ids, "settled", actor_id, now)
+        close_tickets_of_claims(ticket_ids, settled, actor_id, now)
         db.session.execute(
             update(Claim)
             .where(*chunk.approved())
-            .values(status="settled", settled_at=now, batch_id=chunk.batch_id)
+            .values(status=settled, settled_at=now, batch_id=chunk.batch_id)
             .execution_options(synchronize_session=False)
         )
     if skipped_lines:
@@ -261,128 +240,6 @@ def _settle_chunk(chunk: Chunk, actor_id: int | None) -> None:
     )
 
 
-def _move_usage(chunk: Chunk, rows: int) -> None:
-    """Reserved → paid for each firm and support type of the chunk, in one UPDATE.
-
-    PostgreSQL locks the usage rows first, sorted, as approval and earlier
-    settlements do; UPDATE .. FROM alone would lock them in the order of its plan.
-    """
-    moves = (
-        select(
-            Claim.fiscal_year_id,
-            Claim.firm_id,
-            Claim.support_type,
-            func.sum(Claim.government_share).label("amount"),
-        )
-        .where(*chunk.approved())
-        .group_by(Claim.fiscal_year_id, Claim.firm_id, Claim.support_type)
-        .subquery()
-    )
-    keys = tuple_(FirmUsage.fiscal_year_id, FirmUsage.firm_id, FirmUsage.support_type)
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            select(FirmUsage.id)
-            .where(keys.in_(select(moves.c.fiscal_year_id, moves.c.firm_id, moves.c.support_type)))
-            .order_by(FirmUsage.fiscal_year_id, FirmUsage.firm_id, FirmUsage.support_type)
-            .with_for_update()
-        ).all()
-    moved = db.session.execute(
-        update(FirmUsage)
-        .where(
-            FirmUsage.fiscal_year_id == moves.c.fiscal_year_id,
-            FirmUsage.firm_id == moves.c.firm_id,
-            FirmUsage.support_type == moves.c.support_type,
-        )
-        .values(reserved=FirmUsage.reserved - moves.c.amount, paid=FirmUsage.paid + moves.c.amount)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != rows:
-        raise Conflict("a firm's usage row is missing", reason="ledger_breach")
-
-
-def _move_balances(fiscal_year_id: int, total: int) -> None:
-    """pool_reserved → paid_out for the chunk's claims of one fiscal year."""
-    try:
-        move_balances(account_ids(fiscal_year_id), rules.legs("settle", total))
-    except InsufficientBalance as error:
-        raise Conflict("pool_reserved would go below zero", reason="ledger_breach") from error
-
-
-def _post_settlements(chunk: Chunk, actor_id: int | None, now: datetime) -> None:
-    """One `settle` transaction per approved claim of the chunk, with its two postings.
-
-    The postings are built from the transactions just inserted, never by searching
-    the ledger: PostgreSQL takes them from the INSERT's RETURNING inside the same
-    statement; SQLite, the only writer while it holds the lock, from the ids above
-    the largest one before the insert.
-    """
-    txn = LedgerTransaction.__table__
-    add_transactions = insert(txn).from_select(
-        [
-            "fiscal_year_id",
-            "type",
-            "idempotency_key",
-            "amount",
-            "claim_id",
-            "firm_id",
-            "support_type",
-            "batch_id",
-            "reason",
-            "actor_id",
-            "created_at",
-        ],
-        select(
-            Claim.fiscal_year_id,
-            literal("settle"),
-            literal("settle:claim:") + cast(Claim.id, String),
-            Claim.government_share,
-            Claim.id,
-            Claim.firm_id,
-            Claim.support_type,
-            literal(chunk.batch_id),
-            literal(""),
-            literal(actor_id, Integer),
-            literal(now, DateTime),
-        )
-        .where(*chunk.approved())
-        .order_by(Claim.id),
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        added = add_transactions.returning(txn.c.id, txn.c.fiscal_year_id, txn.c.amount).cte()
-        db.session.execute(_postings_of(added))
-        return
-    before = db.session.scalar(select(func.coalesce(func.max(txn.c.id), 0)))
-    db.session.execute(add_transactions)
-    added = (
-        select(txn.c.id, txn.c.fiscal_year_id, txn.c.amount)
-        .where(txn.c.id > before, txn.c.type == "settle")
-        .subquery()
-    )
-    db.session.execute(_postings_of(added))
-
-
-def _postings_of(added: FromClause) -> Insert:
-    """pool_reserved −X, paid_out +X for each transaction of `added` (id, year, amount)."""
-    account = LedgerAccount.__table__
-    paid = account.c.name == "paid_out"
-    return insert(Posting.__table__).from_select(
-        ["transaction_id", "account_id", "amount"],
-        select(
-            added.c.id,
-            account.c.id,
-            case((paid, added.c.amount), else_=-added.c.amount),
-        )
-        .join(
-            account,
-            and_(
-                account.c.fiscal_year_id == added.c.fiscal_year_id,
-                account.c.name.in_(("pool_reserved", "paid_out")),
-            ),
-        )
-        .order_by(added.c.id, paid),
-    )
-
-
 def _mark_lines(line_ids: list[int], status: str) -> None:
     db.session.execute(
         update(PayoutLine)
@@ -394,7 +251,6 @@ def _mark_lines(line_ids: list[int], status: str) -> None:
 
 def batch_lines(batch_id: int):
     """Rows for the bank-transfer export: line, claim, firm, amount."""
-    from aftercare.firms.models import Firm
 
     return db.session.execute(
         select(

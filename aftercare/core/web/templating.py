@@ -11,11 +11,8 @@ from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
 
-from aftercare.domain.registration import format_registration_number
-from aftercare.domain.text import N_
-from aftercare.domain.vocab import REGION_NAMES_KO
-from aftercare.i18n import install_template_gettext, language
-from aftercare.labels import (
+from aftercare.core.web.i18n import install_template_gettext, language
+from aftercare.core.web.labels import (
     ACTION_LABELS,
     CATEGORY_LABELS,
     CLAIM_STATUS_LABELS,
@@ -27,7 +24,10 @@ from aftercare.labels import (
     STATUS_LABELS,
     SUPPORT_TYPE_LABELS,
 )
-from aftercare.timeutil import to_seoul
+from aftercare.domain.registration import format_registration_number
+from aftercare.domain.text import N_
+from aftercare.domain.time import to_seoul
+from aftercare.domain.vocab import REGION_NAMES_KO
 
 
 def won(amount: int | None) -> str:

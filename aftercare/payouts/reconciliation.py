@@ -7,17 +7,11 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import and_, case, func, or_, select
 
 from aftercare.claims.models import Claim
+from aftercare.core.transactions import LEDGER_TABLES, refresh_statistics
 from aftercare.extensions import db
-from aftercare.ledger.models import (
-    FirmUsage,
-    FiscalYear,
-    LedgerAccount,
-    LedgerTransaction,
-    Posting,
-    ReconciliationRun,
-)
+from aftercare.ledger.models import FirmUsage, FiscalYear, LedgerAccount, LedgerTransaction, Posting
 from aftercare.notifications.services import manager_ids, notify
-from aftercare.transactions import LEDGER_TABLES, refresh_statistics
+from aftercare.payouts.models import ReconciliationRun
 
 MAX_DETAIL_ITEMS = 10
 

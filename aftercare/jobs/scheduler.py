@@ -25,7 +25,7 @@ from aftercare.jobs.runner import (
     run_job,
 )
 
-log = logging.getLogger("aftercare.scheduler")
+log = logging.getLogger("aftercare.jobs.scheduler")
 
 
 class SchedulerProcess:

@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from aftercare.labels import COST_KIND_LABELS
+from aftercare.core.web.labels import COST_KIND_LABELS
 
 
 class CostLineForm(Form):

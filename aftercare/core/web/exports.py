@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Response, send_file, stream_with_context
 
-from aftercare.exports import CSV_MIMETYPE, XLSX_MIMETYPE, stream_csv, xlsx_file
-from aftercare.timeutil import seoul_today
+from aftercare.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE, stream_csv, xlsx_file
+from aftercare.domain.time import seoul_today
 
 
 def export_response(

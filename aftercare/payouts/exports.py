@@ -9,9 +9,9 @@ from typing import IO, Any
 from sqlalchemy import Select, select
 
 from aftercare.claims.models import Claim
-from aftercare.exports import streamed
+from aftercare.core.exports import streamed
 from aftercare.firms.models import Firm
-from aftercare.ledger.models import PayoutBatch, PayoutLine
+from aftercare.payouts.models import PayoutBatch, PayoutLine
 
 BATCH_COLUMNS = (
     "batch_date",
@@ -73,7 +73,7 @@ def batch_xlsx(batch: PayoutBatch) -> IO[bytes]:
 
     Returns an open temporary file positioned at its start; closing it deletes it.
     """
-    from aftercare import spreadsheets  # openpyxl loads with the first export
+    from aftercare.core import spreadsheets  # openpyxl loads with the first export
 
     workbook, sheet = spreadsheets.write_only_sheet(f"batch-{batch.batch_date.isoformat()}")
     sheet.append(list(BATCH_COLUMNS))

@@ -16,17 +16,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from aftercare.auth.models import User
-from aftercare.cache import cached_for
 from aftercare.claims.models import Claim
+from aftercare.core.caching import cached_for
 from aftercare.db import utcnow
 from aftercare.domain.figures import bp_percent, month_key
 from aftercare.domain.states import Status
+from aftercare.domain.time import seoul_midnight_utc, seoul_today
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
 from aftercare.ledger.models import FirmUsage, FiscalYear
 from aftercare.meisters.models import MeisterProfile, Visit
 from aftercare.tickets.models import Ticket
-from aftercare.timeutil import seoul_midnight_utc, seoul_today
 
 QUEUE_SIZE = 10
 SPENT_STATUSES = ("approved", "settled")  # claims whose government share is spent

@@ -7,9 +7,12 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
+from aftercare.assets.models import Asset
+from aftercare.assets.services import create_asset
 from aftercare.auth.models import User
 from aftercare.auth.services import create_user
 from aftercare.domain.registration import check_digit
+from aftercare.domain.time import seoul_today
 from aftercare.domain.vocab import REGIONS, SPECIALTIES
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
@@ -18,7 +21,6 @@ from aftercare.ledger.queries import fiscal_year_by_year
 from aftercare.ledger.services import open_fiscal_year
 from aftercare.meisters.queries import profile_by_user
 from aftercare.meisters.services import create_profile
-from aftercare.timeutil import seoul_today
 
 DEMO_PASSWORD = "aftercare-demo-2021"
 DEMO_DOMAIN = "demo.aftercare.kr"
@@ -64,8 +66,6 @@ DEMO_ASSETS = [
 
 def _seed_assets(firm_user: User, firm_id: int) -> None:
     """A few assets of the first demo firm, so QR labels can be tried at once."""
-    from aftercare.assets.models import Asset
-    from aftercare.assets.services import create_asset
 
     for name, kind, maker, model, serial, location in DEMO_ASSETS:
         exists = db.session.scalar(
@@ -79,7 +79,7 @@ def _seed_assets(firm_user: User, firm_id: int) -> None:
             )  # fmt: skip
 
 
-def seed_demo(tickets: int | None = None, echo: Callable[[str], None] = print) -> None:
+def seed_demo(echo: Callable[[str], None] = print) -> None:
     rng = random.Random(2021)
     echo("Seeding fiscal years…")
     for year in sorted({2021, seoul_today().year}):
@@ -132,10 +132,6 @@ def seed_demo(tickets: int | None = None, echo: Callable[[str], None] = print) -
             )
     echo("Seeding assets…")
     _seed_assets(logins[3], firms[0].id)
-    if tickets:
-        from aftercare.seed_tickets import seed_tickets
-
-        seed_tickets(tickets, echo=echo)
     echo("Demo logins (password for all: " + DEMO_PASSWORD + "):")
     for user in logins:
         echo(f"  {user.role:<8} {user.email}")

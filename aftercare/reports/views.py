@@ -10,10 +10,10 @@ from aftercare.audit.models import AuditEvent
 from aftercare.auth.login import role_required
 from aftercare.auth.models import User
 from aftercare.extensions import db
-from aftercare.home import queries
-from aftercare.home.figures import programme_figures
 from aftercare.ledger.queries import current_fiscal_year, firm_usage, latest_fiscal_year, pool_of
 from aftercare.meisters.queries import loads_and_ratings, profile_by_user
+from aftercare.reports import dashboards as queries
+from aftercare.reports.figures import programme_figures
 
 bp = Blueprint("home", __name__)
 

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from aftercare.auth.models import User
 from aftercare.claims.models import Claim
-from aftercare.exports import streamed
+from aftercare.core.exports import streamed
+from aftercare.domain.time import to_seoul
 from aftercare.firms.models import Firm
 from aftercare.tickets.models import Ticket
 from aftercare.tickets.queries import TicketFilters, filtered, scoped_tickets
-from aftercare.timeutil import to_seoul
 
 TICKET_COLUMNS = (
     "id",
