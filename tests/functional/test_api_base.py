@@ -7,6 +7,7 @@ from openapi_spec_validator import validate
 
 from aftercare.auth.models import ApiToken
 from aftercare.db import utcnow
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.ledger.models import LedgerTransaction
 from tests.helpers import PASSWORD, valid_brn
@@ -198,7 +199,7 @@ def test_only_admins_create_users(client, api, make, role):
 
 
 def test_manager_creates_and_reads_firms_with_usage(client, api, make):
-    make.fiscal_year(year=__import__("aftercare.domain.time").timeutil.seoul_today().year)
+    make.fiscal_year(year=seoul_today().year)
     caller = api.as_(make.user("manager"))
     created = caller.post(
         "/firms",
