@@ -278,7 +278,8 @@ def check_jobs(url: str, windows: Windows, scheduler_logs: list[Path], report: R
     per_job = Counter(r.job for r in runs)
     logged = Counter()
     for path in scheduler_logs:
-        logged[path.stem] = len(re.findall(r"aftercare\.scheduler job \S+ ok ", path.read_text()))
+        ok_line = r"aftercare\.jobs\.scheduler job \S+ ok "  # the scheduler's logger
+        logged[path.stem] = len(re.findall(ok_line, path.read_text()))
     after_restart = [
         r for r in runs if windows.restart and _epoch(r.started_at) > windows.restart[1]
     ]
