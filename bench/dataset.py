@@ -131,7 +131,8 @@ def build(
         else:
             db.session.execute(text("ANALYZE"))
             db.session.commit()
-            db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         db.engine.dispose()
     return {"url": url, "seconds": round(time.perf_counter() - started, 1)}
 

@@ -43,6 +43,8 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return  # each statement on its own (a checkpoint, VACUUM): no transaction
         conn.exec_driver_sql("BEGIN" if _reads_only() else "BEGIN IMMEDIATE")
 
 

@@ -18,7 +18,7 @@ from aftercare.core.web.labels import STATUS_LABELS
 from aftercare.core.web.templating import query_args
 from aftercare.domain.bulk import MAX_ID, MAX_SELECTION
 from aftercare.domain.eligibility import eligibility_findings
-from aftercare.domain.errors import Conflict, DomainError, ValidationFailed
+from aftercare.domain.errors import Conflict, DomainError, InvalidTransition, ValidationFailed
 from aftercare.domain.money import DEFAULT_ELIGIBLE
 from aftercare.domain.states import CATEGORIES, SEVERITIES, Status, allowed_actions
 from aftercare.domain.time import seoul_today
@@ -57,18 +57,18 @@ def _uploads(file_storages) -> list[services.Upload]:
 
 
 def _flash_domain_error(error: DomainError) -> None:
+    """A service's refusal as flash messages: each field's message; a refused
+    transition with the ticket's status; any other refusal in its own words."""
     if isinstance(error, ValidationFailed):
         for messages in error.errors.values():
             for message in messages:
                 flash(_(message), "danger")
+    elif isinstance(error, InvalidTransition):
+        status = error.current_status
+        label = STATUS_LABELS.get(status, status)
+        flash(_("This cannot be done now: the ticket is %(status)s.", status=label), "warning")
     elif isinstance(error, Conflict):
-        flash(
-            _(
-                "This cannot be done now: the ticket is %(status)s.",
-                status=error.extra.get("current_status", ""),
-            ),
-            "warning",
-        )
+        flash(_(error.message) or _("This cannot be done now."), "warning")
     else:
         flash(_(error.message), "danger")
 
@@ -209,7 +209,6 @@ def cancel(ticket_id: int):
         services.cancel_ticket,
         _("Ticket cancelled."),
         "tickets/confirm.html",
-        _flash_domain_error,
     )
 
 
@@ -224,7 +223,6 @@ def extend(ticket_id: int):
         services.extend_project,
         _("Project deadline extended by 2 months."),
         "tickets/confirm.html",
-        _flash_domain_error,
     )
 
 
@@ -363,17 +361,6 @@ def _bulk_reason(failure: bulk.Failure) -> str:
 # ---------------------------------------------------------------- the Meister's work and sign-off
 
 
-def _flash_work_error(error: DomainError) -> None:
-    if isinstance(error, ValidationFailed):
-        for messages in error.errors.values():
-            for message in messages:
-                flash(_(message), "danger")
-    elif isinstance(error, Conflict):
-        flash(_(error.message) or _("This cannot be done now."), "warning")
-    else:
-        flash(_(error.message), "danger")
-
-
 # ---------------------------------------------------------------- assignment
 
 
@@ -394,7 +381,7 @@ def assign(ticket_id: int):
             if error.reason in ("meister_at_max_load", "meister_declined"):
                 form.force_reason.errors = [*form.force_reason.errors, _(error.message)]
             else:
-                _flash_work_error(error)
+                _flash_domain_error(error)
                 return _back(ticket_id)
         else:
             flash(_("Meister assigned."), "success")
@@ -411,7 +398,7 @@ def accept(ticket_id: int):
     try:
         visits.accept_ticket(current_user, ticket_id)
     except (Conflict, ValidationFailed) as error:
-        _flash_work_error(error)
+        _flash_domain_error(error)
     else:
         flash(_("You accepted the ticket."), "success")
     return _back(ticket_id)
@@ -434,7 +421,6 @@ def _reason_page(
     run: Callable[..., object],
     done_message: str,
     template: str = "work/reason.html",
-    on_conflict: Callable[[DomainError], None] | None = None,
 ):
     """GET: a confirmation page asking for a reason; POST: run the action."""
     form = ReasonForm()
@@ -444,7 +430,7 @@ def _reason_page(
         except ValidationFailed as error:
             apply_errors(form, error)
         except Conflict as error:
-            (on_conflict or _flash_work_error)(error)
+            _flash_domain_error(error)
             return _back(ticket.id)
         else:
             flash(done_message, "success")
@@ -525,7 +511,7 @@ def new_visit(ticket_id: int):
                 if key.startswith("cost_lines."):
                     form.form_errors.extend(_(m) for m in messages)
         except Conflict as error:
-            _flash_work_error(error)
+            _flash_domain_error(error)
             return _back(ticket_id)
         else:
             flash(_("Visit logged."), "success")
@@ -545,7 +531,7 @@ def resolve(ticket_id: int):
         except ValidationFailed as error:
             apply_errors(form, error)
         except Conflict as error:
-            _flash_work_error(error)
+            _flash_domain_error(error)
             return _back(ticket_id)
         else:
             flash(_("Ticket resolved; the firm will be asked to confirm."), "success")
@@ -568,7 +554,7 @@ def confirm(ticket_id: int):
         except ValidationFailed as error:
             apply_errors(form, error)
         except Conflict as error:
-            _flash_work_error(error)
+            _flash_domain_error(error)
             return _back(ticket_id)
         else:
             flash(
