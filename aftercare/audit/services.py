@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from flask import g, has_request_context
-from sqlalchemy import Select, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import scoped_session
 
 from aftercare.audit.models import AuditEvent
@@ -98,13 +97,10 @@ def _read_chain_head(session: scoped_session) -> ChainHead:
     if session.get_bind().dialect.name == "postgresql":
         last = session.execute(CHAIN_HEAD, {"k": AUDIT_CHAIN_LOCK}).first()
     else:
-        last = session.execute(_last_link()).first()
+        last = session.execute(
+            select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+        ).first()
     return ChainHead(*last) if last else ChainHead(0, GENESIS)
-
-
-@functools.cache
-def _last_link() -> Select:
-    return select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 
 
 def verify_chain(batch: int = 5000) -> tuple[int, tuple[int, str] | None]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import select
 
 from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
@@ -15,13 +14,7 @@ SUPPORT_TYPES = ("emergency", "growth")
 
 
 def fiscal_year_by_year(year: int) -> FiscalYear | None:
-    return db.session.scalar(_by_year(), {"year": year})
-
-
-@functools.cache
-def _by_year() -> Select:
-    """Built once: every approval looks its year up."""
-    return select(FiscalYear).where(FiscalYear.year == bindparam("year"))
+    return db.session.scalar(select(FiscalYear).where(FiscalYear.year == year))
 
 
 def current_fiscal_year() -> FiscalYear | None:

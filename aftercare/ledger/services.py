@@ -16,7 +16,6 @@ from sqlalchemy import (
     FromClause,
     Insert,
     Integer,
-    Select,
     String,
     Update,
     and_,
@@ -529,23 +528,12 @@ def account_ids(fiscal_year_id: int) -> dict[str, int]:
 def lock_accounts(fiscal_year_id: int, *names: str) -> tuple[dict[str, int], dict[str, int]]:
     """Lock some of the year's accounts (in id order); (name → id, name → balance)."""
     rows = db.session.execute(
-        _locked_accounts(), {"fiscal_year_id": fiscal_year_id, "names": list(names)}
+        select(LedgerAccount.name, LedgerAccount.id, LedgerAccount.balance)
+        .where(LedgerAccount.fiscal_year_id == fiscal_year_id, LedgerAccount.name.in_(names))
+        .order_by(LedgerAccount.id)
+        .with_for_update()
     ).all()
     return {row.name: row.id for row in rows}, {row.name: row.balance for row in rows}
-
-
-@functools.cache
-def _locked_accounts() -> Select:
-    account = LedgerAccount.__table__
-    return (
-        select(account.c.name, account.c.id, account.c.balance)
-        .where(
-            account.c.fiscal_year_id == bindparam("fiscal_year_id"),
-            account.c.name.in_(bindparam("names", expanding=True)),
-        )
-        .order_by(account.c.id)
-        .with_for_update()
-    )
 
 
 def fund_transaction_id(year: int) -> int | None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import select
 
 from aftercare.auth.models import User
 from aftercare.extensions import db
@@ -55,11 +54,7 @@ def manager_ids() -> list[int]:
 
 
 def firm_user_ids(firm_id: int) -> list[int]:
-    return list(db.session.scalars(_firm_users(), {"firm_id": firm_id}))
-
-
-@functools.cache
-def _firm_users() -> Select:
-    """Built once (it runs on every claim decision), over the table: ids, not users."""
-    user = User.__table__
-    return select(user.c.id).where(user.c.firm_id == bindparam("firm_id"), user.c.active.is_(True))
+    """The ids of the firm's active users (whom a claim decision notifies)."""
+    return list(
+        db.session.scalars(select(User.id).where(User.firm_id == firm_id, User.active.is_(True)))
+    )
