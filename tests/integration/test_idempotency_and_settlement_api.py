@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import event, func, select, update
 
 from aftercare.api.idempotency_model import IdempotencyRecord
+from aftercare.audit.models import AuditEvent
+from aftercare.audit.services import verify_chain
 from aftercare.claims.models import Claim
 from aftercare.db import Session
 from aftercare.domain.time import seoul_midnight_utc, seoul_today
@@ -16,7 +18,7 @@ from aftercare.ledger.models import LedgerTransaction
 from aftercare.ledger.services import add_budget
 from aftercare.payouts import settlement
 from aftercare.payouts.models import PayoutBatch, PayoutLine
-from aftercare.tickets.models import Ticket
+from aftercare.tickets.models import Ticket, TicketHistory
 from tests.integration.ledger_support import (
     assert_books_ok,
     balances,
@@ -339,3 +341,32 @@ def test_reject_closes_the_ticket_and_moves_no_money(boss, make, manager):
     )
     assert boss.post(f"/claims/{claim_id}/approve").status_code == 409
     assert_books_ok()
+
+
+def test_settlement_closes_each_ticket_with_its_history_row_and_audit_event(boss, make, manager):
+    make.fiscal_year(year=this_year(), budget=100_000_000)
+    settled = [quick_claim(make.firm().id, manager.id, [("parts", 2_000_000)]) for _ in range(3)]
+    waiting = quick_claim(make.firm().id, manager.id, [("parts", 2_000_000)])  # not approved
+    for claim_id in settled:
+        assert boss.post(f"/claims/{claim_id}/approve").status_code == 200
+    assert boss.post("/ledger/settlements", json={}).status_code == 200
+
+    db.session.rollback()
+    tickets = dict(db.session.execute(select(Claim.id, Claim.ticket_id)).all())
+    closed = [tickets[c] for c in settled]
+    history = db.session.execute(
+        select(TicketHistory.ticket_id, TicketHistory.from_status, TicketHistory.to_status).where(
+            TicketHistory.action == "close"
+        )
+    ).all()
+    assert sorted(history) == [(t, "confirmed", "closed") for t in sorted(closed)]
+    events = db.session.scalars(
+        select(AuditEvent.object_id).where(
+            AuditEvent.action == "ticket.close", AuditEvent.object_type == "ticket"
+        )
+    ).all()
+    assert sorted(events) == sorted(closed)
+    assert _ticket_status(waiting) == "confirmed"
+    checked, broken = verify_chain()
+    assert broken is None
+    assert checked > 0
