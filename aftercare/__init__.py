@@ -23,7 +23,7 @@ from aftercare.claims.api import blp as claims_blp
 from aftercare.claims.views import bp as claims_bp
 from aftercare.cli.commands import init_commands
 from aftercare.core.errors import init_error_handlers
-from aftercare.core.transactions import configure_engine
+from aftercare.core.transactions import configure_engine, end_read_requests_with_commit
 from aftercare.core.web.i18n import select_locale, select_timezone
 from aftercare.core.web.input_guard import refuse_nul_characters
 from aftercare.core.web.json_provider import OrjsonProvider
@@ -116,6 +116,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+    end_read_requests_with_commit(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

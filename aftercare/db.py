@@ -42,3 +42,14 @@ class Session(flask_sqlalchemy.session.Session):
             self.flush()
         else:
             super().commit()
+
+    def commit_read(self) -> None:
+        """End a transaction that only read with COMMIT, leaving loaded objects as loaded.
+
+        Nothing was written, so nothing needs refreshing (see core/transactions.py).
+        """
+        expire, self.expire_on_commit = self.expire_on_commit, False
+        try:
+            super().commit()
+        finally:
+            self.expire_on_commit = expire

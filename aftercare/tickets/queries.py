@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, Text, cast, column, select, table, text
+from sqlalchemy import Integer, Select, Text, bindparam, cast, column, select, table, text
 
 from aftercare.auth.models import User
 from aftercare.claims.models import Claim
-from aftercare.core.pagination import MAX_ID, Page, decode_cursor, keyset_page, page_of
+from aftercare.core.pagination import MAX_ID, Page, keyset_page, newest_first, page_of
 from aftercare.domain.errors import Forbidden
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
@@ -143,20 +143,30 @@ def _json_rows() -> Select:
     )
 
 
+# Built once: every list and detail call starts from it.
+JSON_ROWS = _json_rows()
+# One ticket by id, per scope (all, a firm's, a Meister's): a fixed statement, so its
+# SQL and cache key are made once, not on every detail call.
+TICKET_BY_ID = {
+    scope: JSON_ROWS.where(TICKET.c.id == bindparam("ticket_id")).where(
+        *(() if scope is None else (SCOPES[scope] == bindparam("scope_value"),))
+    )
+    for scope in (None, *SCOPES)
+}
+
+
 def ticket_page(actor: User, filters: TicketFilters, limit: int, cursor: str | None) -> Page:
     """One page of the actor's tickets (newest first) as plain rows for `serialize`."""
-    stmt = filtered(scoped_tickets(actor, _json_rows()), filters)
-    after = decode_cursor(cursor)
-    if after is not None:
-        stmt = stmt.where(TICKET.c.id < after)
-    rows = db.session.execute(stmt.order_by(TICKET.c.id.desc()).limit(limit + 1)).all()
+    stmt = filtered(scoped_tickets(actor, JSON_ROWS), filters)
+    rows = db.session.execute(newest_first(stmt, TICKET.c.id, limit, cursor)).all()
     return page_of(rows, limit)
 
 
 def ticket_row(actor: User, ticket_id: int) -> Any:
     """One ticket as a plain row if `actor` may see it, else None (existence not revealed)."""
-    stmt = scoped_tickets(actor, _json_rows()).where(TICKET.c.id == ticket_id)
-    return db.session.execute(stmt).first()
+    scope, value = scope_of(actor)
+    params = {"ticket_id": ticket_id, "scope_value": value}
+    return db.session.execute(TICKET_BY_ID[scope], params).first()
 
 
 def history_page(ticket_id: int, limit: int, cursor: str | None) -> Page:
