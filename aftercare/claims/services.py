@@ -199,7 +199,6 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
     )
     if reason := refusal_reason(share):
         raise Conflict(REFUSAL_MESSAGES[reason], reason=reason, current_status=claim.status)
-    ledger.reserve(fiscal_year, claim, share.government_share, actor.id)
     now = utcnow()
     claim.status = status
     claim.fiscal_year = fiscal_year
@@ -210,6 +209,8 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
     claim.approved_at = claim.decided_at = now
     claim.decided_by_id = actor.id
     _notify_firm(claim, "claim_approved")
+    # The pool moves last before the audit event: its row is held from there to the commit.
+    ledger.reserve(fiscal_year, claim, share.government_share, actor.id)
     record_event(
         actor.id,
         "claim.approve",

@@ -182,14 +182,15 @@ def post_transaction(
     """Append one balanced transaction, move the account balances with it; return its id.
 
     Balances that must stay ≥ 0 move by a conditional UPDATE, so two writers can
-    never both take the last won: the loser gets InsufficientBalance. `accounts`
-    (name → id, e.g. from `lock_accounts`) saves looking the year's accounts up.
+    never both take the last won: the loser gets InsufficientBalance. The accounts are
+    locked (in id order) and moved last, after the transaction and its postings are
+    written: a year's pool is one row every approval moves, and each holds it from
+    here to its commit. `accounts` (name → id) saves looking the year's accounts up.
     """
     legs = rules.legs(transaction_type, amount)
     if not rules.is_balanced(a for _, a in legs):  # pragma: no cover - legs() is balanced
         raise ValueError("unbalanced transaction")
     accounts = accounts or account_ids(fiscal_year_id)
-    move_balances(accounts, legs)
     transaction = LedgerTransaction(
         fiscal_year_id=fiscal_year_id,
         type=transaction_type,
@@ -212,6 +213,8 @@ def post_transaction(
             for name, delta in legs
         ],
     )
+    lock_accounts(fiscal_year_id, *(name for name, _ in legs))
+    move_balances(accounts, legs)
     return transaction.id
 
 
@@ -231,6 +234,8 @@ def move_balances(accounts: Mapping[str, int], postings: list[tuple[str, int]]) 
 #
 # Lock order everywhere money moves: the claim (its service) → the firm's usage row →
 # the year's pool accounts (in id order) → the audit chain (record_event, last).
+# The pool accounts are locked as late as possible (post_transaction moves them last):
+# every approval of the year moves the same two rows.
 
 
 @dataclass(frozen=True)
@@ -258,24 +263,37 @@ def _locked_usage(fiscal_year_id: int, firm_id: int, support_type: str) -> Any:
 
 
 def headroom(fiscal_year_id: int, firm_id: int, support_type: str) -> Headroom:
-    """Lock the firm's usage row, then the pool accounts; what they hold now.
+    """Lock the firm's usage row; what the firm has used and what the pool holds now.
 
-    Held to the commit: the share computed from it is the share that can be reserved.
+    The usage row stays locked to the commit, so the share computed from it keeps
+    the firm within its cap. The pool is read, not locked: `reserve` moves it last,
+    by a conditional UPDATE that never takes it below zero. Locking it here made every
+    approval of the year wait for the whole of the one before (165 approvals/s with
+    8 clients on PostgreSQL). Two approvals racing for the last of a pool may read
+    the same balance; the later one is then refused (pool_exhausted), never paid.
     """
     usage = _locked_usage(fiscal_year_id, firm_id, support_type)
-    _, balances = lock_accounts(fiscal_year_id, "pool_available", "pool_reserved")
-    return Headroom(usage.reserved + usage.paid, balances["pool_available"])
+    return Headroom(usage.reserved + usage.paid, pool_available(fiscal_year_id))
+
+
+def pool_available(fiscal_year_id: int) -> int:
+    return db.session.scalar(
+        select(LedgerAccount.balance).where(
+            LedgerAccount.fiscal_year_id == fiscal_year_id,
+            LedgerAccount.name == "pool_available",
+        )
+    )
 
 
 def reserve(fiscal_year: FiscalYear, claim: Claim, amount: int, actor_id: int) -> int:
     """Move `amount` from the pool to reserved for `claim`, and onto the firm's usage.
 
-    Call after `headroom` in the same transaction (the locks it took make the
-    amount safe); the pool still refuses to go below zero (InsufficientBalance).
+    Call after `headroom` in the same transaction (its lock on the firm's usage makes
+    the amount safe for the cap); the pool refuses to go below zero
+    (InsufficientBalance).
     """
-    txn_id = _post_for_claim(fiscal_year.id, "reserve", claim, amount, "", actor_id)
     _add_to_usage(fiscal_year.id, claim, reserved=amount)
-    return txn_id
+    return _post_for_claim(fiscal_year.id, "reserve", claim, amount, "", actor_id)
 
 
 def release(claim: Claim, reason: str, actor_id: int) -> int:
@@ -290,14 +308,12 @@ def release(claim: Claim, reason: str, actor_id: int) -> int:
 def _post_for_claim(
     fiscal_year_id: int, kind: str, claim: Claim, amount: int, reason: str, actor_id: int
 ) -> int:
-    """A reserve or release of `claim`, on the pool accounts (locked, in id order)."""
-    accounts, _ = lock_accounts(fiscal_year_id, "pool_available", "pool_reserved")
+    """A reserve or release of `claim`, on the pool accounts."""
     return post_transaction(
         fiscal_year_id,
         kind,
         amount,
         f"{kind}:claim:{claim.id}",
-        accounts=accounts,
         claim_id=claim.id,
         firm_id=claim.firm_id,
         support_type=claim.support_type,
@@ -526,12 +542,16 @@ def account_ids(fiscal_year_id: int) -> dict[str, int]:
 
 
 def lock_accounts(fiscal_year_id: int, *names: str) -> tuple[dict[str, int], dict[str, int]]:
-    """Lock some of the year's accounts (in id order); (name → id, name → balance)."""
+    """Lock some of the year's accounts (in id order); (name → id, name → balance).
+
+    FOR NO KEY UPDATE (PostgreSQL): the lock a balance UPDATE takes, which postings
+    referring to the account (a foreign key's KEY SHARE) do not wait for, nor block.
+    """
     rows = db.session.execute(
         select(LedgerAccount.name, LedgerAccount.id, LedgerAccount.balance)
         .where(LedgerAccount.fiscal_year_id == fiscal_year_id, LedgerAccount.name.in_(names))
         .order_by(LedgerAccount.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     ).all()
     return {row.name: row.id for row in rows}, {row.name: row.balance for row in rows}
 
