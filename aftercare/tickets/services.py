@@ -158,19 +158,15 @@ def close_tickets_of_claims(
     """
     from_status = Status.CONFIRMED.value
     to_status = next_status("close", from_status, SYSTEM if actor_id is None else "manager")
+    closing = (Ticket.id.in_(claims), Ticket.status == from_status)
     ticket_ids = list(
-        db.session.scalars(
-            select(Ticket.id)
-            .where(Ticket.id.in_(claims), Ticket.status == from_status)
-            .order_by(Ticket.id)
-            .with_for_update()
-        )
+        db.session.scalars(select(Ticket.id).where(*closing).order_by(Ticket.id).with_for_update())
     )
     if not ticket_ids:
         return 0
     details = {"claim": claim_status}
     db.session.execute(
-        insert(TicketHistory),
+        insert(TicketHistory.__table__),  # Core: plain rows, no ORM bookkeeping per row
         [
             {
                 "ticket_id": ticket_id,
@@ -187,7 +183,7 @@ def close_tickets_of_claims(
     )
     db.session.execute(
         update(Ticket)
-        .where(Ticket.id.in_(ticket_ids))
+        .where(*closing)  # the rows just locked and read
         .values(status=to_status, closed_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
