@@ -21,6 +21,7 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)  # not Flask-Login's year
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 
     WTF_CSRF_ENABLED = True

@@ -173,6 +173,7 @@ def set_user_active(actor: User, user_id: int, active: bool) -> User:
     user.active = active
     if not active:
         _revoke_all_tokens(user.id)
+        _end_sessions(user)
     record_event(
         actor.id,
         "user.activate" if active else "user.deactivate",
@@ -192,13 +193,18 @@ def reset_password(actor: User, user_id: int, new_password: str) -> User:
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     _revoke_all_tokens(user.id)
+    _end_sessions(user)
     record_event(actor.id, "user.reset_password", "user", user.id)
     db.session.commit()
     return user
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change one's own password after checking the current one."""
+def change_password(user: User, current_password: str, new_password: str) -> User:
+    """Change one's own password after checking the current one.
+
+    Every session (other devices) and every API token of the user ends with the old
+    password; the caller signs the current browser in again with the returned user.
+    """
     user = db.session.get(User, user.id)
     if not check_password_hash(user.password_hash, current_password):
         raise ValidationFailed({"current_password": [N_("The current password is wrong.")]})
@@ -206,8 +212,27 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise ValidationFailed({"new_password": problems})
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
-    record_event(user.id, "user.change_password", "user", user.id)
+    revoked = _revoke_all_tokens(user.id)
+    _end_sessions(user)
+    record_event(
+        user.id, "user.change_password", "user", user.id, after={"tokens_revoked": revoked}
+    )
     db.session.commit()
+    return user
+
+
+def sign_out_everywhere(user: User) -> User:
+    """End every session and remember cookie of `user`, on every device."""
+    user = db.session.get(User, user.id)
+    _end_sessions(user)
+    record_event(user.id, "user.sign_out_everywhere", "user", user.id)
+    db.session.commit()
+    return user
+
+
+def _end_sessions(user: User) -> None:
+    """Bump the session version: cookies carrying the old one load nobody."""
+    user.session_version = (user.session_version or 1) + 1
 
 
 def set_language(user: User, language: str) -> None:

@@ -137,4 +137,4 @@ def test_signing_in_starts_a_fresh_session(client, make):
     client.post("/login", data={"email": user.email, "password": PASSWORD})
     with client.session_transaction() as after:
         assert "planted" not in after
-        assert after.get("_user_id") == str(user.id)
+        assert after.get("_user_id") == f"{user.id}:1"
