@@ -8,6 +8,8 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
+# Keys anyone can read in this repository: refused everywhere but in tests.
+DEFAULT_SECRETS = frozenset({"dev-only-not-secret", "testing-secret", "change-me"})
 
 
 class Config:
@@ -31,7 +33,11 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Seoul"
     LANGUAGES = ("ko", "en")
 
+    # Counts in memory are per process: production needs a shared store (redis://…).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed
+    # (Werkzeug's ProxyFix); 0 = none, the client address is the connection's.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_FAILURE_LIMIT = "5 per minute"
 
@@ -87,8 +93,14 @@ class ProductionConfig(Config):
         missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
         if missing:
             raise RuntimeError(f"Production needs these environment variables: {missing}")
-        if os.environ["SECRET_KEY"] in {"dev-only-not-secret", "testing-secret", "change-me"}:
+        if os.environ["SECRET_KEY"] in DEFAULT_SECRETS:
             raise RuntimeError("Production refuses a default SECRET_KEY")
+        storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        if storage.startswith("memory://") and os.environ.get("RATELIMIT_ALLOW_MEMORY") != "1":
+            raise RuntimeError(
+                "Production refuses per-process rate-limit storage (memory://): set "
+                "RATELIMIT_STORAGE_URI=redis://…, or RATELIMIT_ALLOW_MEMORY=1 for one process"
+            )
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import aftercare.models  # noqa: F401 - registers every table on the metadata
@@ -82,6 +83,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     app.json = OrjsonProvider(app)
     app.session_interface = CookieSessionInterface()
     _load_config(app, config)
+    if proxies := int(app.config.get("TRUSTED_PROXIES") or 0):
+        # The client address and scheme the trusted proxies saw (sign-in throttle, HTTPS).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.url_map.converters["int"] = IdConverter
     register_extensions(app)
     register_request_hooks(app)
@@ -103,6 +107,7 @@ def _load_config(app: Flask, config: type[Config] | dict[str, Any] | None) -> No
         ProductionConfig.check()
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+        app.config["RATELIMIT_STORAGE_URI"] = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
 
 
 def register_extensions(app: Flask) -> None:

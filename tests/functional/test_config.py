@@ -3,6 +3,15 @@ import pytest
 from aftercare import create_app
 from config import DevelopmentConfig, ProductionConfig, config_for
 
+REDIS = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture(autouse=True)
+def _shared_rate_limit_storage(monkeypatch):
+    """Production starts only with a shared rate-limit store; tests that say otherwise unset it."""
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", REDIS)
+    monkeypatch.delenv("RATELIMIT_ALLOW_MEMORY", raising=False)
+
 
 def test_production_refuses_to_start_without_secret_key(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
@@ -42,3 +51,32 @@ def test_development_is_the_default_environment(monkeypatch):
 def test_unknown_environment_is_refused():
     with pytest.raises(RuntimeError, match="AFTERCARE_ENV"):
         config_for("staging")
+
+
+def _production_env(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret")
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+
+
+@pytest.mark.parametrize("storage", [None, "memory://"])
+def test_production_refuses_per_process_rate_limit_storage(monkeypatch, storage):
+    _production_env(monkeypatch)
+    if storage is None:
+        monkeypatch.delenv("RATELIMIT_STORAGE_URI")
+    else:
+        monkeypatch.setenv("RATELIMIT_STORAGE_URI", storage)
+    with pytest.raises(RuntimeError, match="memory://"):
+        create_app(ProductionConfig)
+
+
+def test_production_takes_memory_storage_only_when_told_it_is_one_process(monkeypatch):
+    _production_env(monkeypatch)
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    monkeypatch.setenv("RATELIMIT_ALLOW_MEMORY", "1")
+    assert create_app(ProductionConfig).config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_production_starts_with_a_shared_redis_rate_limit_storage(monkeypatch):
+    _production_env(monkeypatch)
+    app = create_app(ProductionConfig)
+    assert app.config["RATELIMIT_STORAGE_URI"] == REDIS
