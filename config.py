@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -65,10 +66,34 @@ class Config:
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # SECRET_KEY from the environment, else a random key made once in this file.
+    SECRET_KEY_FILE = Path(os.environ.get("SECRET_KEY_FILE", INSTANCE_DIR / "secret_key"))
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'aftercare.sqlite'}"
     )
+
+    @classmethod
+    def secret_key(cls) -> str:
+        """SECRET_KEY, or the instance file's key: a fresh clone runs with a key of its own.
+
+        The file is made by the first start (`make run` migrates first) and linked into
+        place atomically, so processes starting together read the same key.
+        """
+        if key := os.environ.get("SECRET_KEY"):
+            return key
+        path = cls.SECRET_KEY_FILE
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f".{path.name}.{os.getpid()}")
+            draft.write_text(secrets.token_hex(32) + "\n")
+            draft.chmod(0o600)
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+            finally:
+                draft.unlink()
+        return path.read_text().strip()
 
 
 class TestingConfig(Config):

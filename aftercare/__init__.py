@@ -44,7 +44,7 @@ from aftercare.notifications.views import bp as notifications_bp
 from aftercare.reports.views import bp as home_bp
 from aftercare.tickets.api import blp as tickets_blp
 from aftercare.tickets.views import bp as tickets_bp
-from config import Config, ProductionConfig, config_for
+from config import DEFAULT_SECRETS, Config, DevelopmentConfig, ProductionConfig, config_for
 
 
 class IdConverter(IntegerConverter):
@@ -108,6 +108,12 @@ def _load_config(app: Flask, config: type[Config] | dict[str, Any] | None) -> No
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
         app.config["RATELIMIT_STORAGE_URI"] = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    elif issubclass(cls, DevelopmentConfig):
+        app.config["SECRET_KEY"] = cls.secret_key()
+    if not app.testing and (app.config["SECRET_KEY"] or "") in DEFAULT_SECRETS | {""}:
+        raise RuntimeError(
+            f"{getattr(cls, 'ENV_NAME', cls.__name__)} refuses a default or empty SECRET_KEY"
+        )
 
 
 def register_extensions(app: Flask) -> None:

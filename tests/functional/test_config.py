@@ -1,7 +1,7 @@
 import pytest
 
 from aftercare import create_app
-from config import DevelopmentConfig, ProductionConfig, config_for
+from config import DEFAULT_SECRETS, DevelopmentConfig, ProductionConfig, TestingConfig, config_for
 
 REDIS = "redis://127.0.0.1:6379/15"
 
@@ -80,3 +80,38 @@ def test_production_starts_with_a_shared_redis_rate_limit_storage(monkeypatch):
     _production_env(monkeypatch)
     app = create_app(ProductionConfig)
     assert app.config["RATELIMIT_STORAGE_URI"] == REDIS
+
+
+@pytest.fixture
+def development(monkeypatch, tmp_path):
+    """The development config with its key file and database in a temporary folder."""
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr(DevelopmentConfig, "SECRET_KEY_FILE", tmp_path / "instance" / "secret_key")
+    monkeypatch.setattr(DevelopmentConfig, "SQLALCHEMY_DATABASE_URI", "sqlite://")
+    return DevelopmentConfig
+
+
+def test_development_makes_a_random_secret_key_once_and_keeps_it(development):
+    first = create_app(development).config["SECRET_KEY"]
+    assert first not in DEFAULT_SECRETS
+    assert len(first) == 64
+    assert development.SECRET_KEY_FILE.stat().st_mode & 0o777 == 0o600
+    assert create_app(development).config["SECRET_KEY"] == first  # sessions survive restarts
+    assert [p.name for p in development.SECRET_KEY_FILE.parent.iterdir()] == ["secret_key"]
+
+
+def test_development_takes_secret_key_from_the_environment(development, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "a-long-random-development-secret")
+    assert create_app(development).config["SECRET_KEY"] == "a-long-random-development-secret"
+    assert not development.SECRET_KEY_FILE.exists()
+
+
+@pytest.mark.parametrize("default", sorted(DEFAULT_SECRETS))
+def test_development_refuses_a_default_secret_key(development, monkeypatch, default):
+    monkeypatch.setenv("SECRET_KEY", default)
+    with pytest.raises(RuntimeError, match="default"):
+        create_app(development)
+
+
+def test_only_testing_runs_with_the_known_testing_key():
+    assert create_app(TestingConfig).config["SECRET_KEY"] == "testing-secret"
