@@ -143,7 +143,11 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.before_request
     def _request_id() -> None:
-        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        # Ours, so audit events name requests no client can forge; the client's own id
+        # is only logged beside it, to find the request from the client's side.
+        g.request_id = uuid.uuid4().hex
+        if client_id := request.headers.get("X-Request-ID", "")[:64]:
+            app.logger.info("request %s: client X-Request-ID %r", g.request_id, client_id)
 
     app.before_request(refuse_nul_characters)
 

@@ -1,16 +1,20 @@
 """Security headers, the growing wait after failed sign-ins, the trusted proxy,
 shared rate limits, schema in step with migrations."""
 
+import logging
 import os
+import re
 import uuid
 from datetime import timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from aftercare import create_app
+from aftercare.audit.models import AuditEvent
 from aftercare.auth import services
 from aftercare.auth.models import User
 from aftercare.db import utcnow
@@ -226,3 +230,21 @@ def test_signing_in_starts_a_fresh_session(client, make):
     with client.session_transaction() as after:
         assert "planted" not in after
         assert after.get("_user_id") == f"{user.id}:1"
+
+
+def test_audit_events_name_the_servers_request_id_and_log_the_clients(client, make, caplog):
+    user = make.user("manager")
+    caplog.set_level(logging.INFO, logger="aftercare")
+    answer = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD},
+        headers={"X-Request-ID": "client-chosen-id"},
+    )
+    ours = answer.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", ours)
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.sign_in")).one()
+    assert event.request_id == ours  # not the client's
+    assert any(
+        ours in record.getMessage() and "client-chosen-id" in record.getMessage()
+        for record in caplog.records
+    )
