@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
+# Keys anyone can read in this repository: refused everywhere but in tests.
+DEFAULT_SECRETS = frozenset({"dev-only-not-secret", "testing-secret", "change-me"})
 
 
 class Config:
@@ -21,6 +24,7 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)  # not Flask-Login's year
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 
     WTF_CSRF_ENABLED = True
@@ -30,7 +34,11 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Seoul"
     LANGUAGES = ("ko", "en")
 
+    # Counts in memory are per process: production needs a shared store (redis://…).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed
+    # (Werkzeug's ProxyFix); 0 = none, the client address is the connection's.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_FAILURE_LIMIT = "5 per minute"
 
@@ -58,10 +66,34 @@ class Config:
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # SECRET_KEY from the environment, else a random key made once in this file.
+    SECRET_KEY_FILE = Path(os.environ.get("SECRET_KEY_FILE", INSTANCE_DIR / "secret_key"))
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'aftercare.sqlite'}"
     )
+
+    @classmethod
+    def secret_key(cls) -> str:
+        """SECRET_KEY, or the instance file's key: a fresh clone runs with a key of its own.
+
+        The file is made by the first start (`make run` migrates first) and linked into
+        place atomically, so processes starting together read the same key.
+        """
+        if key := os.environ.get("SECRET_KEY"):
+            return key
+        path = cls.SECRET_KEY_FILE
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f".{path.name}.{os.getpid()}")
+            draft.write_text(secrets.token_hex(32) + "\n")
+            draft.chmod(0o600)
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+            finally:
+                draft.unlink()
+        return path.read_text().strip()
 
 
 class TestingConfig(Config):
@@ -86,8 +118,14 @@ class ProductionConfig(Config):
         missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
         if missing:
             raise RuntimeError(f"Production needs these environment variables: {missing}")
-        if os.environ["SECRET_KEY"] in {"dev-only-not-secret", "testing-secret", "change-me"}:
+        if os.environ["SECRET_KEY"] in DEFAULT_SECRETS:
             raise RuntimeError("Production refuses a default SECRET_KEY")
+        storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        if storage.startswith("memory://") and os.environ.get("RATELIMIT_ALLOW_MEMORY") != "1":
+            raise RuntimeError(
+                "Production refuses per-process rate-limit storage (memory://): set "
+                "RATELIMIT_STORAGE_URI=redis://…, or RATELIMIT_ALLOW_MEMORY=1 for one process"
+            )
 
 
 CONFIGS: dict[str, type[Config]] = {

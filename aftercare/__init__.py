@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import aftercare.models  # noqa: F401 - registers every table on the metadata
@@ -43,7 +44,7 @@ from aftercare.notifications.views import bp as notifications_bp
 from aftercare.reports.views import bp as home_bp
 from aftercare.tickets.api import blp as tickets_blp
 from aftercare.tickets.views import bp as tickets_bp
-from config import Config, ProductionConfig, config_for
+from config import DEFAULT_SECRETS, Config, DevelopmentConfig, ProductionConfig, config_for
 
 
 class IdConverter(IntegerConverter):
@@ -82,6 +83,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     app.json = OrjsonProvider(app)
     app.session_interface = CookieSessionInterface()
     _load_config(app, config)
+    if proxies := int(app.config.get("TRUSTED_PROXIES") or 0):
+        # The client address and scheme the trusted proxies saw (sign-in throttle, HTTPS).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.url_map.converters["int"] = IdConverter
     register_extensions(app)
     register_request_hooks(app)
@@ -103,6 +107,13 @@ def _load_config(app: Flask, config: type[Config] | dict[str, Any] | None) -> No
         ProductionConfig.check()
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+        app.config["RATELIMIT_STORAGE_URI"] = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    elif issubclass(cls, DevelopmentConfig):
+        app.config["SECRET_KEY"] = cls.secret_key()
+    if not app.testing and (app.config["SECRET_KEY"] or "") in DEFAULT_SECRETS | {""}:
+        raise RuntimeError(
+            f"{getattr(cls, 'ENV_NAME', cls.__name__)} refuses a default or empty SECRET_KEY"
+        )
 
 
 def register_extensions(app: Flask) -> None:
@@ -133,7 +144,11 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.before_request
     def _request_id() -> None:
-        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        # Ours, so audit events name requests no client can forge; the client's own id
+        # is only logged beside it, to find the request from the client's side.
+        g.request_id = uuid.uuid4().hex
+        if client_id := request.headers.get("X-Request-ID", "")[:64]:
+            app.logger.info("request %s: client X-Request-ID %r", g.request_id, client_id)
 
     app.before_request(refuse_nul_characters)
 

@@ -53,6 +53,7 @@ def app_env(url: str) -> dict[str, str]:
         "DATABASE_URL": url,
         "SECRET_KEY": SECRET,
         "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_ALLOW_MEMORY": "1",  # one host; production refuses memory:// otherwise
         "PYTHONUNBUFFERED": "1",
     }
 

@@ -26,3 +26,9 @@ class ChangePasswordForm(FlaskForm):
         validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
     )
     submit = SubmitField(_l("Change password"))
+
+
+class SignOutEverywhereForm(FlaskForm):
+    """Only the CSRF token: the POST is the confirmation."""
+
+    submit = SubmitField(_l("Sign out everywhere"))

@@ -23,8 +23,23 @@ def configure_login_manager(manager: LoginManager) -> None:
 
     @manager.user_loader
     def load_user(user_id: str) -> User | None:
-        """The session's user (Flask-Login refuses an inactive one)."""
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        """The session's user, if the cookie carries the current session version.
+
+        Flask-Login refuses an inactive user; a stale version (signed out everywhere,
+        password changed) loads nobody.
+        """
+        return user_for_session_id(user_id)
+
+
+def user_for_session_id(session_id: str) -> User | None:
+    """The user named by "<id>:<version>" (from `User.get_id`), or None if stale."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
 
 
 def login_limit() -> str:

@@ -31,12 +31,18 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # In every session and remember cookie (get_id); bumping it signs out every device.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     firm = relationship("Firm", lazy="select")  # only firm users have one
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """ "<id>:<session version>": a cookie of an older version no longer loads the user."""
+        return f"{self.id}:{self.session_version}"
 
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now

@@ -13,42 +13,51 @@ from aftercare.audit.services import record_event
 from aftercare.auth.models import ApiToken, User
 from aftercare.db import utcnow
 from aftercare.domain.errors import Forbidden, NotFound, ValidationFailed
-from aftercare.domain.passwords import password_problems
+from aftercare.domain.passwords import password_problems, sign_in_wait
 from aftercare.domain.text import N_
 from aftercare.domain.vocab import LANGUAGES, Role
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
 
-# Checked against when the e-mail is unknown, so timing does not reveal which e-mails exist.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
+# One per hash method, made like real hashes: an unknown e-mail costs the same work.
+_DUMMY_HASHES: dict[str, str] = {}
 
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def password_hash_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")  # Werkzeug's default
+
+
 def hash_password(password: str) -> str:
-    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
-    return generate_password_hash(password, method=method)
+    return generate_password_hash(password, method=password_hash_method())
+
+
+def dummy_hash() -> str:
+    """The hash checked when the e-mail is unknown, so timing tells no one it exists."""
+    method = password_hash_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = hash_password(secrets.token_urlsafe(16))
+    return _DUMMY_HASHES[method]
 
 
 def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-LOCK_AFTER_FAILURES = 10
-LOCK_FOR = timedelta(minutes=30)
-
-
 def authenticate(email: str, password: str) -> User | None:
-    """Return the active, unlocked user with these credentials, or None.
+    """Return the active user with these credentials, or None.
 
-    Consecutive failures are counted per account; the tenth locks it for 30 minutes
-    (admins see and can lift the lock). The per-minute throttle comes first.
+    Consecutive failures are counted per account; from the fifth on, the account waits
+    a growing while (`sign_in_wait`) before it takes a password again. Tries during
+    the wait are refused and not counted; admins see the wait and can lift it. The
+    per-minute throttle comes first.
     """
     user = find_user_by_email(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(dummy_hash(), password)
         return None
     good = check_password_hash(user.password_hash, password)
     now = utcnow()
@@ -57,8 +66,8 @@ def authenticate(email: str, password: str) -> User | None:
     user = db.session.get(User, user.id)
     if not good:
         user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= LOCK_AFTER_FAILURES:
-            user.locked_until = now + LOCK_FOR
+        if wait := sign_in_wait(user.failed_logins):
+            user.locked_until = now + wait
             record_event(
                 None,
                 "user.locked",
@@ -68,8 +77,9 @@ def authenticate(email: str, password: str) -> User | None:
             )
         db.session.commit()
         return None
-    if user.failed_logins:
+    if user.failed_logins or user.locked_until:
         user.failed_logins = 0
+        user.locked_until = None
         db.session.commit()
     return user
 
@@ -173,6 +183,7 @@ def set_user_active(actor: User, user_id: int, active: bool) -> User:
     user.active = active
     if not active:
         _revoke_all_tokens(user.id)
+        _end_sessions(user)
     record_event(
         actor.id,
         "user.activate" if active else "user.deactivate",
@@ -192,13 +203,18 @@ def reset_password(actor: User, user_id: int, new_password: str) -> User:
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     _revoke_all_tokens(user.id)
+    _end_sessions(user)
     record_event(actor.id, "user.reset_password", "user", user.id)
     db.session.commit()
     return user
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change one's own password after checking the current one."""
+def change_password(user: User, current_password: str, new_password: str) -> User:
+    """Change one's own password after checking the current one.
+
+    Every session (other devices) and every API token of the user ends with the old
+    password; the caller signs the current browser in again with the returned user.
+    """
     user = db.session.get(User, user.id)
     if not check_password_hash(user.password_hash, current_password):
         raise ValidationFailed({"current_password": [N_("The current password is wrong.")]})
@@ -206,8 +222,27 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise ValidationFailed({"new_password": problems})
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
-    record_event(user.id, "user.change_password", "user", user.id)
+    revoked = _revoke_all_tokens(user.id)
+    _end_sessions(user)
+    record_event(
+        user.id, "user.change_password", "user", user.id, after={"tokens_revoked": revoked}
+    )
     db.session.commit()
+    return user
+
+
+def sign_out_everywhere(user: User) -> User:
+    """End every session and remember cookie of `user`, on every device."""
+    user = db.session.get(User, user.id)
+    _end_sessions(user)
+    record_event(user.id, "user.sign_out_everywhere", "user", user.id)
+    db.session.commit()
+    return user
+
+
+def _end_sessions(user: User) -> None:
+    """Bump the session version: cookies carrying the old one load nobody."""
+    user.session_version = (user.session_version or 1) + 1
 
 
 def set_language(user: User, language: str) -> None:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from aftercare.auth import services
-from aftercare.auth.forms import ChangePasswordForm, LoginForm
+from aftercare.auth.forms import ChangePasswordForm, LoginForm, SignOutEverywhereForm
 from aftercare.auth.login import account_key, address_key, login_failed, login_limit
 from aftercare.core.web.forms import apply_errors
 from aftercare.domain.errors import ValidationFailed
@@ -17,6 +17,7 @@ from aftercare.domain.vocab import LANGUAGES
 from aftercare.extensions import limiter
 
 bp = Blueprint("auth", __name__)
+REMEMBER_COOKIE = "remember_token"  # Flask-Login's default REMEMBER_COOKIE_NAME
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -65,15 +66,35 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(
+            user = services.change_password(
                 current_user, form.current_password.data, form.new_password.data
             )
         except ValidationFailed as error:
             apply_errors(form, error)
         else:
-            flash(_("Your password has been changed."), "success")
+            # Other devices are signed out; this browser goes on under the new version.
+            login_user(user, remember=REMEMBER_COOKIE in request.cookies)
+            flash(
+                _("Password changed; your other devices and API tokens are signed out."), "success"
+            )
             return redirect(url_for("home.index"))
-    return render_template("auth/change_password.html", form=form)
+    return render_template(
+        "auth/change_password.html", form=form, everywhere_form=SignOutEverywhereForm()
+    )
+
+
+@bp.route("/account/sign-out-everywhere", methods=["GET", "POST"])
+@login_required
+def sign_out_everywhere():
+    """GET asks for confirmation; POST ends every session of the user, this one too."""
+    form = SignOutEverywhereForm()
+    if form.validate_on_submit():
+        services.sign_out_everywhere(current_user)
+        logout_user()
+        session.clear()
+        flash(_("You are signed out on every device."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/sign_out_everywhere.html", form=form)
 
 
 @bp.route("/language/<code>", methods=["POST"])

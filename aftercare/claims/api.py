@@ -48,7 +48,7 @@ class FiguresSchema(Schema):
     firm_cap = fields.Integer()
     firm_used = fields.Integer()
     firm_remaining = fields.Integer()
-    pool_available = fields.Integer()
+    pool_available = fields.Integer(allow_none=True)  # null for a firm
     government_share = fields.Integer()
     firm_share = fields.Integer()
     limited_by = fields.String()
@@ -75,7 +75,7 @@ ClaimList = list_schema(ClaimSchema, "ClaimList")
 
 def _detail(claim: Claim) -> Claim:
     claim.lines = services.lines_of(claim)
-    claim.preview = services.preview(claim) if claim.status == "pending" else None
+    claim.preview = services.preview_for(api_user(), claim)
     return claim
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 
@@ -15,6 +15,7 @@ from aftercare.domain.errors import Conflict, Forbidden, NotFound, ValidationFai
 from aftercare.domain.money import Share, cost_share, refusal_reason
 from aftercare.domain.text import N_
 from aftercare.domain.time import seoul_today
+from aftercare.domain.vocab import Role
 from aftercare.extensions import db
 from aftercare.ledger import services as ledger
 from aftercare.ledger.models import FirmUsage, FiscalYear, LedgerAccount
@@ -108,7 +109,7 @@ class Figures:
     firm_cap: int
     firm_used: int
     firm_remaining: int
-    pool_available: int
+    pool_available: int | None  # None: hidden from firms (the programme's money, not theirs)
     government_share: int
     firm_share: int
     limited_by: str
@@ -156,6 +157,14 @@ def preview(claim: Claim) -> Figures | None:
         pool,
     )
     return _figures(fiscal_year, claim, share, cap, reserved + paid, pool)
+
+
+def preview_for(actor: User, claim: Claim) -> Figures | None:
+    """The preview of a pending claim as `actor` may see it: a firm never sees the pool."""
+    figures = preview(claim) if claim.status == "pending" else None
+    if figures is not None and actor.role == Role.FIRM:
+        figures = replace(figures, pool_available=None)
+    return figures
 
 
 def _figures(

@@ -66,7 +66,7 @@ def detail(claim_id: int):
         "claims/detail.html",
         claim=claim,
         lines=services.lines_of(claim),
-        figures=services.preview(claim) if claim.status == "pending" else None,
+        figures=services.preview_for(current_user, claim),
         approve_form=ApproveForm(),
         line_form=LineEligibilityForm(),
     )

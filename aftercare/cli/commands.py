@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from aftercare.audit.services import verify_chain
 from aftercare.auth.services import create_user
@@ -53,8 +53,12 @@ def init_commands(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     def seed_demo_command():
-        """Load demo data (idempotent)."""
-
+        """Load demo data (idempotent); never in production, where its passwords are known."""
+        if current_app.config.get("ENV_NAME") == "production":
+            _fail(
+                "운영 환경에서는 데모 데이터를 넣을 수 없습니다. "
+                "(seed-demo refuses to run in production: its accounts have known passwords.)"
+            )
         seed_demo(echo=click.echo)
 
     @app.cli.group("scheduler")

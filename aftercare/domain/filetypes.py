@@ -14,6 +14,10 @@ ALLOWED = {
 }
 
 
+# Other spellings of a type's extension that a name may keep.
+ALSO_CALLED = {"image/jpeg": {".jpeg"}}
+
+
 def sniff_content_type(head: bytes, whole: bytes | None = None) -> str | None:
     """Return the allowed MIME type that `head` (the first bytes) proves, else None.
 
@@ -60,3 +64,15 @@ def clean_filename(name: str, fallback: str = "file") -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(ch for ch in base if ord(ch) >= 32 and ch not in '<>:"|?*').strip(" .")
     return base[:200] or fallback
+
+
+def with_extension(name: str, content_type: str) -> str:
+    """`name` ending in the extension of its sniffed type: "사진.exe" of a PNG is "사진.png".
+
+    A downloaded file then opens as what its bytes are, never as what its name claimed.
+    """
+    extension = ALLOWED[content_type]
+    stem, dot, suffix = name.rpartition(".")
+    if dot and stem and f".{suffix.lower()}" in {extension, *ALSO_CALLED.get(content_type, ())}:
+        return name
+    return (stem if dot and stem else name)[: 200 - len(extension)] + extension

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from aftercare.domain.text import N_
 
 MIN_LENGTH = 10
@@ -29,3 +31,20 @@ def password_problems(password: str, email: str = "") -> list[str]:
     if local and len(local) >= 4 and local in lowered:
         problems.append(N_("Do not use your e-mail address in your password."))
     return problems
+
+
+SLOW_AFTER_FAILURES = 5
+FIRST_WAIT = timedelta(minutes=1)
+LONGEST_WAIT = timedelta(minutes=15)
+
+
+def sign_in_wait(failures: int) -> timedelta | None:
+    """How long an account refuses sign-ins after `failures` consecutive failures.
+
+    Nothing before the fifth; then one minute, doubling with each further failure, at
+    most 15 minutes. A guesser is slowed to a few tries an hour, while a stranger can
+    keep an account waiting for minutes, not shut for half an hour at will.
+    """
+    if failures < SLOW_AFTER_FAILURES:
+        return None
+    return min(FIRST_WAIT * 2 ** min(failures - SLOW_AFTER_FAILURES, 10), LONGEST_WAIT)

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from aftercare.api.base import Blueprint, api_user
 from aftercare.api.schemas import Id, ListQuery, UtcDateTime, list_schema
 from aftercare.domain.errors import NotFound, ValidationFailed
+from aftercare.domain.filetypes import with_extension
 from aftercare.domain.states import CATEGORIES, SEVERITIES, SUPPORT_TYPES, Status
 from aftercare.tickets import queries, serialize, services, storage
 from aftercare.tickets.schemas import TicketSchema
@@ -172,7 +173,7 @@ def send_attachment(attachment):
         storage.path_for(attachment.stored_name),
         mimetype=attachment.content_type,
         as_attachment=True,
-        download_name=attachment.original_name,
+        download_name=with_extension(attachment.original_name, attachment.content_type),
         max_age=0,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"

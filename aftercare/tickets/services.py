@@ -18,7 +18,12 @@ from aftercare.db import utcnow
 from aftercare.domain import sla
 from aftercare.domain.eligibility import eligibility_findings, is_eligible
 from aftercare.domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from aftercare.domain.filetypes import ALLOWED, clean_filename, sniff_content_type
+from aftercare.domain.filetypes import (
+    ALLOWED,
+    clean_filename,
+    sniff_content_type,
+    with_extension,
+)
 from aftercare.domain.states import (
     CATEGORIES,
     FINAL_STATUSES,
@@ -435,8 +440,8 @@ def _check_upload(upload: Upload) -> tuple[Upload, str]:
 
 
 def _store_attachment(ticket: Ticket, actor: User, upload: Upload, content_type: str) -> Attachment:
-    stored_name, digest = storage.save_bytes(upload.data)
-    name = clean_filename(upload.filename, fallback="attachment" + ALLOWED[content_type])
+    stored_name, digest = storage.save_bytes(db.session(), upload.data, ALLOWED[content_type])
+    name = with_extension(clean_filename(upload.filename, fallback="attachment"), content_type)
     attachment = Attachment(
         ticket_id=ticket.id,
         uploaded_by_id=actor.id,

@@ -122,7 +122,7 @@ def test_sign_in_starts_a_fresh_session(client, auth, make):
     auth.login(user)
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == str(user.id)
+        assert session["_user_id"] == f"{user.id}:1"
 
 
 def test_forms_without_csrf_token_are_refused(database_url, make):

@@ -123,6 +123,10 @@ RULES: dict[str, dict[str, Rule]] = {
         "GET": page(**ANY_SIGNED_IN),
         "POST": page(**ANY_SIGNED_IN_WRITE),
     },
+    "auth.sign_out_everywhere": {  # each user's own sessions
+        "GET": page(**ANY_SIGNED_IN),
+        "POST": page(**ANY_SIGNED_IN_WRITE),
+    },
     "home.index": {"GET": page(**dict.fromkeys(ANY_SIGNED_IN, 302))},
     "home.firm": {"GET": page(firm=200)},
     "home.meister": {"GET": page(meister=200)},

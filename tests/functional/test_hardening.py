@@ -1,16 +1,25 @@
-"""Security headers, account lockout, shared rate limits, schema in step with migrations."""
+"""Security headers, the growing wait after failed sign-ins, the trusted proxy,
+shared rate limits, schema in step with migrations."""
 
+import logging
 import os
+import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
 
 from aftercare import create_app
+from aftercare.audit.models import AuditEvent
 from aftercare.auth import services
 from aftercare.auth.models import User
-from aftercare.extensions import db
+from aftercare.db import utcnow
+from aftercare.domain.passwords import sign_in_wait
+from aftercare.extensions import db, limiter
 from tests.helpers import PASSWORD
 
 
@@ -30,42 +39,125 @@ def test_production_sends_hsts(monkeypatch):
 
     monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret")
     monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/15")
     app = create_app(ProductionConfig)
     response = app.test_client().get("/static/css/app.css")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     response.close()
 
 
-def test_ten_failures_in_a_row_lock_the_account_until_an_admin_unlocks(app, make):
-    user = make.user("auditor")
-    admin = make.user("admin")
-    for _ in range(services.LOCK_AFTER_FAILURES):
+def _fail_sign_in(user, times: int = 1) -> None:
+    for _ in range(times):
         assert services.authenticate(user.email, "wrong-password-1") is None
-    assert services.authenticate(user.email, PASSWORD) is None  # locked: even the right one
+
+
+def _wait_of(user) -> timedelta | None:
     db.session.expire_all()
-    assert db.session.get(User, user.id).locked_until is not None
-    services.unlock_user(admin, user.id)
-    assert services.authenticate(user.email, PASSWORD) is not None
+    locked_until = db.session.get(User, user.id).locked_until
+    return None if locked_until is None else locked_until - utcnow()
 
 
-def test_a_success_resets_the_failure_count(app, make):
+def _let_the_wait_pass(user) -> None:
+    db.session.get(User, user.id).locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+
+
+def test_the_fifth_failure_in_a_row_makes_the_account_wait_a_minute(app, make):
     user = make.user("auditor")
-    for _ in range(services.LOCK_AFTER_FAILURES - 1):
-        services.authenticate(user.email, "wrong-password-1")
+    _fail_sign_in(user, 4)
+    assert _wait_of(user) is None  # four failures: no wait yet
+    assert services.authenticate(user.email, PASSWORD) is not None  # and a success resets
+    _fail_sign_in(user, 5)
+    wait = _wait_of(user)
+    assert timedelta(seconds=55) < wait <= timedelta(minutes=1)
+    assert services.authenticate(user.email, PASSWORD) is None  # waiting: even the right one
+    db.session.expire_all()
+    assert db.session.get(User, user.id).failed_logins == 5  # a try while waiting is not counted
+    _let_the_wait_pass(user)
     assert services.authenticate(user.email, PASSWORD) is not None
     db.session.expire_all()
     assert db.session.get(User, user.id).failed_logins == 0
+    assert db.session.get(User, user.id).locked_until is None
 
 
-def test_admins_see_the_lock_and_can_lift_it(client, auth, make):
+def test_each_further_failure_doubles_the_wait_up_to_fifteen_minutes(app, make):
     user = make.user("auditor")
-    for _ in range(services.LOCK_AFTER_FAILURES):
-        services.authenticate(user.email, "wrong-password-1")
+    _fail_sign_in(user, 5)
+    waits = []
+    for _ in range(6):
+        _let_the_wait_pass(user)
+        _fail_sign_in(user)
+        waits.append(round(_wait_of(user).total_seconds() / 60))
+    assert waits == [2, 4, 8, 15, 15, 15]
+
+
+def test_the_wait_rule_is_none_then_one_minute_doubling_to_a_cap():
+    assert [sign_in_wait(n) for n in range(5)] == [None] * 5
+    assert sign_in_wait(5) == timedelta(minutes=1)
+    assert sign_in_wait(7) == timedelta(minutes=4)
+    assert sign_in_wait(10_000) == timedelta(minutes=15)
+
+
+def test_admins_see_the_wait_and_can_lift_it(client, auth, make):
+    user = make.user("auditor")
+    _fail_sign_in(user, 5)
     auth.login(make.user("admin"))
     assert "text-bg-danger" in client.get("/admin/users").get_data(as_text=True)
     client.post(f"/admin/users/{user.id}/unlock")
     db.session.expire_all()
     assert db.session.get(User, user.id).locked_until is None
+    assert services.authenticate(user.email, PASSWORD) is not None
+
+
+@pytest.mark.parametrize("method", ["pbkdf2:sha256:1000", "scrypt:16384:8:1"])
+def test_an_unknown_email_checks_a_hash_made_like_a_real_one(app, make, monkeypatch, method):
+    """Both paths run one check of a hash of the configured method and work factor."""
+    app.config["PASSWORD_HASH_METHOD"] = method
+    user = make.user("auditor")
+    checked: list[str] = []
+
+    def counting_check(pwhash: str, password: str) -> bool:
+        checked.append(pwhash.split("$", 1)[0])
+        return check_password_hash(pwhash, password)
+
+    monkeypatch.setattr(services, "check_password_hash", counting_check)
+    assert services.authenticate(user.email, "wrong-password-1") is None
+    known = list(checked)
+    checked.clear()
+    assert services.authenticate("nobody-here@example.kr", "wrong-password-1") is None
+    assert known == [method]
+    assert checked == known
+
+
+def _addresses_app(database_url: str, proxies: int):
+    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TRUSTED_PROXIES": proxies})
+
+
+@pytest.mark.parametrize(("proxies", "second_address_throttled"), [(0, True), (1, False)])
+def test_the_throttle_counts_the_address_a_trusted_proxy_forwards(
+    database_url, proxies, second_address_throttled
+):
+    """Behind one trusted proxy X-Forwarded-For is the client; without, it is ignored."""
+    app = _addresses_app(database_url, proxies)
+    limiter.reset()
+    client = app.test_client()
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+
+    def sign_in(n: int, forwarded_for: str):
+        form = {"email": f"unknown{n}@example.kr", "password": "wrong-password-1"}
+        headers = {"X-Forwarded-For": forwarded_for}
+        return client.post("/login", data=form, headers=headers, environ_base=proxy)
+
+    try:
+        for n in range(5):
+            assert sign_in(n, "203.0.113.7").status_code == 200
+        assert sign_in(5, "203.0.113.7").status_code == 429
+        other = sign_in(6, "198.51.100.9").status_code
+        assert (other == 429) is second_address_throttled
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -137,4 +229,22 @@ def test_signing_in_starts_a_fresh_session(client, make):
     client.post("/login", data={"email": user.email, "password": PASSWORD})
     with client.session_transaction() as after:
         assert "planted" not in after
-        assert after.get("_user_id") == str(user.id)
+        assert after.get("_user_id") == f"{user.id}:1"
+
+
+def test_audit_events_name_the_servers_request_id_and_log_the_clients(client, make, caplog):
+    user = make.user("manager")
+    caplog.set_level(logging.INFO, logger="aftercare")
+    answer = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD},
+        headers={"X-Request-ID": "client-chosen-id"},
+    )
+    ours = answer.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", ours)
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.sign_in")).one()
+    assert event.request_id == ours  # not the client's
+    assert any(
+        ours in record.getMessage() and "client-chosen-id" in record.getMessage()
+        for record in caplog.records
+    )

@@ -12,9 +12,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from aftercare.audit.models import AuditEvent
+from aftercare.auth.models import User
 from aftercare.extensions import db
+from aftercare.tickets import services as ticket_services
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
 
 TICKET = {
@@ -963,6 +966,57 @@ def test_a_photo_is_uploaded_and_downloaded_safely(client, api, people):
     assert quote("설비사진.png") in headers["Content-Disposition"]
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Content-Type"] == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "kept_as", "mimetype"),
+    [
+        ("견적서.exe", b"%PDF-1.4\n%%EOF\n", "견적서.pdf", "application/pdf"),
+        ("page.html", b"<script>alert(1)</script>", "page.txt", "text/plain"),
+    ],
+)
+def test_a_file_is_stored_and_served_with_the_extension_of_its_sniffed_type(
+    client, api, people, app, name, data, kept_as, mimetype
+):
+    ticket = file_ticket(api.as_(people.alice))
+    attachment = upload(api.as_(people.alice), ticket["id"], data, name).get_json()
+    assert attachment["original_name"] == kept_as
+    row = db.session.get(Attachment, attachment["id"])
+    extension = Path(kept_as).suffix
+    assert row.stored_name.endswith(extension)
+    stored = [p.name for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.is_file()]
+    assert stored == [row.stored_name]
+    status, headers, body = download(api.as_(people.manager), attachment["id"])
+    assert status == 200
+    assert body == data
+    assert quote(kept_as) in headers["Content-Disposition"]
+    assert headers["Content-Type"].startswith(mimetype)
+
+
+def test_a_file_of_a_transaction_that_rolled_back_is_removed(client, api, people, app, monkeypatch):
+    ticket = file_ticket(api.as_(people.alice))
+    upload_dir = Path(app.config["UPLOAD_DIR"])
+
+    def files() -> list[Path]:
+        return [p for p in upload_dir.rglob("*") if p.is_file()] if upload_dir.exists() else []
+
+    def failing_commit() -> None:
+        assert len(files()) == 1  # written, not yet committed
+        raise OperationalError("COMMIT", {}, Exception("the database went away"))
+
+    alice = db.session.get(User, people.alice.id)
+    monkeypatch.setattr(db.session, "commit", failing_commit)
+    with pytest.raises(OperationalError):
+        ticket_services.add_attachment(
+            alice, ticket["id"], ticket_services.Upload("a.png", png_bytes())
+        )
+    monkeypatch.undo()
+    db.session.rollback()
+    assert files() == []
+    assert count(Attachment) == 0
+    kept = upload(api.as_(people.alice), ticket["id"], png_bytes(), "b.png")
+    assert kept.status_code == 201
+    assert len(files()) == 1  # a committed file stays
 
 
 def test_a_file_over_the_size_limit_is_413(client, api, people):

@@ -259,3 +259,26 @@ def test_no_open_fiscal_year_for_today_is_refused(boss, make, manager):
     assert approved.status_code == 200, approved.get_json()
     assert approved.get_json()["fiscal_year"] == this_year()
     assert_books_ok()
+
+
+def test_a_firm_sees_its_claims_figures_but_not_the_programme_pool(
+    api, client, auth, boss, make, manager
+):
+    make.fiscal_year(year=this_year(), budget=123_456_000)
+    firm = make.firm()
+    owner = make.user("firm", firm=firm)
+    claim_id = quick_claim(firm.id, manager.id, [("labour", 2_000_000)])
+
+    assert _claim(boss, claim_id)["preview"]["pool_available"] == 123_456_000
+    firms_view = _claim(api.as_(owner), claim_id)["preview"]
+    assert firms_view["pool_available"] is None
+    assert firms_view["government_share"] == 1_000_000  # its own figures stay
+
+    auth.login(owner)
+    page = client.get(f"/claims/{claim_id}").get_data(as_text=True)
+    assert "1,000,000" in page
+    assert "123,456,000" not in page
+    assert "풀 가용액" not in page
+    auth.logout()
+    auth.login(manager)
+    assert "123,456,000" in client.get(f"/claims/{claim_id}").get_data(as_text=True)

@@ -30,3 +30,13 @@ def test_seed_demo_is_idempotent_and_covers_every_role(app):
     assert second.exit_code == 0, second.output
     db.session.expire_all()
     assert _counts() == after_first
+
+
+def test_seed_demo_refuses_to_run_in_production(app):
+    """Its accounts have known passwords: a production database never gets them."""
+    app.config["ENV_NAME"] = "production"
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 1
+    assert result.output.startswith("운영 환경에서는")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(User.id))) == 0

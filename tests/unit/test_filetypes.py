@@ -8,7 +8,7 @@ import zlib
 import pytest
 from openpyxl import Workbook
 
-from aftercare.domain.filetypes import clean_filename, sniff_content_type
+from aftercare.domain.filetypes import clean_filename, sniff_content_type, with_extension
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -178,3 +178,25 @@ def test_clean_filename_never_returns_a_path_separator():
 
 def test_clean_filename_caps_the_length():
     assert len(clean_filename("가" * 300 + ".txt")) == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "expected"),
+    [
+        ("설비사진.png", "image/png", "설비사진.png"),
+        ("scan.PDF", "application/pdf", "scan.PDF"),
+        ("photo.jpeg", "image/jpeg", "photo.jpeg"),
+        ("photo.jpg", "image/jpeg", "photo.jpg"),
+        ("invoice.exe", "application/pdf", "invoice.pdf"),
+        ("notes.html", "text/plain", "notes.txt"),
+        (
+            "report",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "report.xlsx",
+        ),
+        ("a.tar.gz", "text/plain", "a.tar.txt"),
+        ("x" * 250 + ".exe", "image/png", "x" * 196 + ".png"),
+    ],
+)
+def test_a_name_takes_the_extension_of_its_sniffed_type(name, content_type, expected):
+    assert with_extension(name, content_type) == expected
