@@ -171,7 +171,6 @@ def post_transaction(
     amount: int,
     idempotency_key: str,
     *,
-    accounts: Mapping[str, int] | None = None,
     claim_id: int | None = None,
     firm_id: int | None = None,
     support_type: str | None = None,
@@ -183,14 +182,12 @@ def post_transaction(
 
     Balances that must stay ≥ 0 move by a conditional UPDATE, so two writers can
     never both take the last won: the loser gets InsufficientBalance. The accounts are
-    locked (in id order) and moved last, after the transaction and its postings are
-    written: a year's pool is one row every approval moves, and each holds it from
-    here to its commit. `accounts` (name → id) saves looking the year's accounts up.
+    locked (in id order) and moved last, after the transaction is written: a year's
+    pool is one row every approval moves, and each holds it from here to its commit.
     """
     legs = rules.legs(transaction_type, amount)
     if not rules.is_balanced(a for _, a in legs):  # pragma: no cover - legs() is balanced
         raise ValueError("unbalanced transaction")
-    accounts = accounts or account_ids(fiscal_year_id)
     transaction = LedgerTransaction(
         fiscal_year_id=fiscal_year_id,
         type=transaction_type,
@@ -206,6 +203,7 @@ def post_transaction(
     )
     db.session.add(transaction)
     db.session.flush()
+    accounts, _ = lock_accounts(fiscal_year_id, *(name for name, _ in legs))
     db.session.execute(
         insert(Posting.__table__),
         [
@@ -213,7 +211,6 @@ def post_transaction(
             for name, delta in legs
         ],
     )
-    lock_accounts(fiscal_year_id, *(name for name, _ in legs))
     move_balances(accounts, legs)
     return transaction.id
 
