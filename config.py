@@ -117,14 +117,23 @@ class ProductionConfig(Config):
         """Refuse to start without real secrets: a bad deploy must fail at start-up."""
         missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
         if missing:
-            raise RuntimeError(f"Production needs these environment variables: {missing}")
+            raise RuntimeError(
+                f"운영 환경에는 이 환경 변수가 필요합니다 / Production needs these environment "
+                f"variables: {missing}"
+            )
         if os.environ["SECRET_KEY"] in DEFAULT_SECRETS:
-            raise RuntimeError("Production refuses a default SECRET_KEY")
+            raise RuntimeError(
+                "운영 환경은 저장소에 있는 기본 SECRET_KEY로 시작하지 않습니다 / "
+                "Production refuses a default SECRET_KEY"
+            )
         storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         if storage.startswith("memory://") and os.environ.get("RATELIMIT_ALLOW_MEMORY") != "1":
             raise RuntimeError(
-                "Production refuses per-process rate-limit storage (memory://): set "
-                "RATELIMIT_STORAGE_URI=redis://…, or RATELIMIT_ALLOW_MEMORY=1 for one process"
+                "운영 환경은 프로세스마다 따로 세는 요청 제한 저장소(memory://)를 쓰지 않습니다: "
+                "RATELIMIT_STORAGE_URI=redis://…를 설정하거나, 프로세스가 하나뿐이면 "
+                "RATELIMIT_ALLOW_MEMORY=1 / Production refuses per-process rate-limit storage "
+                "(memory://): set RATELIMIT_STORAGE_URI=redis://…, or RATELIMIT_ALLOW_MEMORY=1 "
+                "for one process"
             )
 
 
@@ -139,5 +148,8 @@ def config_for(env: str | None = None) -> type[Config]:
     """Return the config class named by AFTERCARE_ENV (or `env`)."""
     name = env or os.environ.get("AFTERCARE_ENV", "development")
     if name not in CONFIGS:
-        raise RuntimeError(f"Unknown AFTERCARE_ENV {name!r}; use one of {sorted(CONFIGS)}")
+        raise RuntimeError(
+            f"알 수 없는 AFTERCARE_ENV {name!r}: {sorted(CONFIGS)} 중 하나 / "
+            f"Unknown AFTERCARE_ENV {name!r}; use one of {sorted(CONFIGS)}"
+        )
     return CONFIGS[name]

@@ -111,8 +111,10 @@ def _load_config(app: Flask, config: type[Config] | dict[str, Any] | None) -> No
     elif issubclass(cls, DevelopmentConfig):
         app.config["SECRET_KEY"] = cls.secret_key()
     if not app.testing and (app.config["SECRET_KEY"] or "") in DEFAULT_SECRETS | {""}:
+        env = getattr(cls, "ENV_NAME", cls.__name__)
         raise RuntimeError(
-            f"{getattr(cls, 'ENV_NAME', cls.__name__)} refuses a default or empty SECRET_KEY"
+            f"{env} 환경은 기본값이거나 빈 SECRET_KEY로 시작하지 않습니다 / "
+            f"{env} refuses a default or empty SECRET_KEY"
         )
 
 
