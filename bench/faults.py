@@ -33,6 +33,7 @@ from bench.privatepg import PrivatePostgres, free_port  # noqa: E402
 from bench.traffic import Log, Traffic, issue_token  # noqa: E402
 
 SECRET = "faults-secret-not-for-production-0123456789"
+AUDIT_KEY = "faults-audit-key-not-for-production-0123456789"
 PASSWORD = "aftercare-demo-2021"
 WORKERS = 4
 PG_DOWN_SECONDS = 3.0
@@ -46,12 +47,14 @@ def log(message: str) -> None:
     print(f"[faults {time.monotonic() - STARTED:6.1f}s] {message}", flush=True)
 
 
-def app_env(url: str) -> dict[str, str]:
+def app_env(url: str, root: Path) -> dict[str, str]:
     return {
         **os.environ,
         "AFTERCARE_ENV": "production",
         "DATABASE_URL": url,
         "SECRET_KEY": SECRET,
+        "AUDIT_KEY": AUDIT_KEY,
+        "AUDIT_CHECKPOINT_DIR": str(root / "audit-checkpoints"),  # this run's own
         "RATELIMIT_STORAGE_URI": "memory://",
         "PYTHONUNBUFFERED": "1",
     }
@@ -192,7 +195,7 @@ class Run:
         self.pg = PrivatePostgres()
         self.procs = Processes(self.pg.root)
         self.port = free_port(5081)
-        self.env = app_env(self.pg.url)
+        self.env = app_env(self.pg.url, self.pg.root)
         self.log = Log()
         self.windows = faultcheck.Windows()
         self.faults: list[str] = []

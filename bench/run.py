@@ -42,6 +42,7 @@ ROUNDS = 7  # windows per endpoint; the median is reported (a slow spell of a sh
 APPROVAL_WINDOWS = 5  # five windows at 450/s approve 11,000 of the 20,000 pending claims
 HELLO_SECONDS = 2  # the hello window before each endpoint window
 SECRET = "bench-secret-not-for-production"
+AUDIT_KEY = "bench-audit-key-not-for-production-0123456789"
 SEARCH = urllib.parse.quote("검사기")
 ENDPOINTS = [
     # name, path (TICKET is replaced by a ticket id), auth
@@ -199,6 +200,7 @@ def app_env(url: str) -> dict[str, str]:
         "AFTERCARE_ENV": "production",
         "DATABASE_URL": url,
         "SECRET_KEY": SECRET,
+        "AUDIT_KEY": AUDIT_KEY,
         "RATELIMIT_STORAGE_URI": "memory://",
     }
 

@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select, update
 
+from aftercare.audit.checkpoints import write_checkpoint
 from aftercare.audit.models import AuditEvent
 from aftercare.audit.services import record_event
 from aftercare.core.pagination import encode_cursor
@@ -263,6 +264,17 @@ def test_verify_reports_an_intact_chain_then_the_tampered_event(client, as_audit
     html = client.post("/audit/verify", follow_redirects=True).get_data(as_text=True)
     assert "The audit chain is broken at event #2" in html
     assert "alert-danger" in html
+
+
+def test_verify_reports_a_tail_cut_off_below_a_checkpoint(client, as_auditor):
+    _events(as_auditor.id)
+    write_checkpoint()
+    forge_audit("DELETE FROM audit_event WHERE id > 2")
+    response = client.post("/audit/verify")
+    assert response.status_code == 302
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "1 of 1 checkpoints disagree with the chain" in html
+    assert "The audit chain is intact" not in html  # what is left is whole; the file shows the cut
 
 
 def test_verify_keeps_the_filters(client, as_auditor):
