@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.cpusteal import cpu_times, steal_pct  # noqa: E402
+from bench.dataset import AUDIT_KEY  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 PORT = 5077
@@ -42,7 +43,6 @@ ROUNDS = 7  # windows per endpoint; the median is reported (a slow spell of a sh
 APPROVAL_WINDOWS = 5  # five windows at 450/s approve 11,000 of the 20,000 pending claims
 HELLO_SECONDS = 2  # the hello window before each endpoint window
 SECRET = "bench-secret-not-for-production"
-AUDIT_KEY = "bench-audit-key-not-for-production-0123456789"
 SEARCH = urllib.parse.quote("검사기")
 ENDPOINTS = [
     # name, path (TICKET is replaced by a ticket id), auth
