@@ -11,6 +11,9 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 # Keys anyone can read in this repository: refused everywhere but in tests.
 DEFAULT_SECRETS = frozenset({"dev-only-not-secret", "testing-secret", "change-me"})
+# Fixed, non-secret audit keys of development and testing; production refuses them.
+DEFAULT_AUDIT_KEYS = ("dev-only-audit-key-not-secret", "testing-audit-key-not-secret")
+MIN_AUDIT_KEY_LENGTH = 32
 
 
 class Config:
@@ -63,6 +66,13 @@ class Config:
     SMTP_PORT = int(os.environ.get("SMTP_PORT", 25))
     MAIL_FROM = os.environ.get("MAIL_FROM", "aftercare@localhost")
 
+    # The audit chain's HMAC key lives outside the database (docs/architecture.md §8);
+    # signed checkpoints of the chain's head go to a directory outside it too.
+    AUDIT_KEY: str | None = os.environ.get("AUDIT_KEY")
+    AUDIT_CHECKPOINT_DIR = os.environ.get(
+        "AUDIT_CHECKPOINT_DIR", str(INSTANCE_DIR / "audit-checkpoints")
+    )
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
@@ -71,6 +81,7 @@ class DevelopmentConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'aftercare.sqlite'}"
     )
+    AUDIT_KEY = os.environ.get("AUDIT_KEY", DEFAULT_AUDIT_KEYS[0])
 
     @classmethod
     def secret_key(cls) -> str:
@@ -105,6 +116,7 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick
     DASHBOARD_CACHE_SECONDS = 0  # tests see fresh figures
+    AUDIT_KEY = DEFAULT_AUDIT_KEYS[1]
 
 
 class ProductionConfig(Config):
@@ -115,7 +127,8 @@ class ProductionConfig(Config):
     @classmethod
     def check(cls) -> None:
         """Refuse to start without real secrets: a bad deploy must fail at start-up."""
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        required = ("SECRET_KEY", "DATABASE_URL", "AUDIT_KEY")
+        missing = [name for name in required if not os.environ.get(name)]
         if missing:
             raise RuntimeError(
                 f"운영 환경에는 이 환경 변수가 필요합니다 / Production needs these environment "
@@ -134,6 +147,12 @@ class ProductionConfig(Config):
                 "RATELIMIT_ALLOW_MEMORY=1 / Production refuses per-process rate-limit storage "
                 "(memory://): set RATELIMIT_STORAGE_URI=redis://…, or RATELIMIT_ALLOW_MEMORY=1 "
                 "for one process"
+            )
+        audit_key = os.environ["AUDIT_KEY"]
+        if audit_key in DEFAULT_AUDIT_KEYS or len(audit_key) < MIN_AUDIT_KEY_LENGTH:
+            raise RuntimeError(
+                "운영 환경은 기본값이거나 32자보다 짧은 AUDIT_KEY를 거부합니다 / "
+                "Production refuses a default AUDIT_KEY or one shorter than 32 characters"
             )
 
 

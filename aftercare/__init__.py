@@ -107,6 +107,7 @@ def _load_config(app: Flask, config: type[Config] | dict[str, Any] | None) -> No
         ProductionConfig.check()
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+        app.config["AUDIT_KEY"] = os.environ["AUDIT_KEY"]
         app.config["RATELIMIT_STORAGE_URI"] = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     elif issubclass(cls, DevelopmentConfig):
         app.config["SECRET_KEY"] = cls.secret_key()

@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SQLITE_PATH = Path(os.environ.get("BENCH_SQLITE_PATH", ROOT / "bench" / "results" / "bench.sqlite"))
 PG_BASE = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_NAME = os.environ.get("BENCH_PG_NAME", "aftercare_bench")
+# The audit chain's key of every bench process (servers, seeding in-process): not a secret.
+AUDIT_KEY = "bench-audit-key-not-for-production-0123456789"
 BENCH_BUDGET = 200_000_000_000  # enough room for approvals and 100,000 settlements
 # The seed's mix, with more confirmed tickets: their pending claims are what the approvals
 # bench approves (five windows at 400/s take 11,000), and fewer closed ones.
@@ -79,6 +81,7 @@ def _app(url: str):
     from config import DevelopmentConfig
 
     DevelopmentConfig.SQLALCHEMY_DATABASE_URI = url
+    DevelopmentConfig.AUDIT_KEY = AUDIT_KEY  # the same key as the servers: one verifiable chain
     return create_app(DevelopmentConfig)
 
 

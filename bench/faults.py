@@ -10,8 +10,8 @@ and approve (Idempotency-Key, retried with the same key), Meisters accept, log v
 with cost lines and resolve, firms confirm, and settlement is called twice. At 1/3
 of the window PostgreSQL is stopped and started again; at 2/3 one worker is
 SIGKILLed. Then: no 5xx outside the restart window, every acknowledged write in the
-database, `flask ledger verify` and `flask audit verify` exit 0, each job tick ran
-once. Exit 1 on any failure; the last line is the summary.
+database, `flask ledger verify`, `flask audit checkpoint` and `flask audit verify` exit 0,
+each job tick ran once. Exit 1 on any failure; the last line is the summary.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import faultcheck  # noqa: E402
+from bench.dataset import AUDIT_KEY  # noqa: E402
 from bench.privatepg import PrivatePostgres, free_port  # noqa: E402
 from bench.traffic import Log, Traffic, issue_token  # noqa: E402
 
@@ -46,12 +47,14 @@ def log(message: str) -> None:
     print(f"[faults {time.monotonic() - STARTED:6.1f}s] {message}", flush=True)
 
 
-def app_env(url: str) -> dict[str, str]:
+def app_env(url: str, root: Path) -> dict[str, str]:
     return {
         **os.environ,
         "AFTERCARE_ENV": "production",
         "DATABASE_URL": url,
         "SECRET_KEY": SECRET,
+        "AUDIT_KEY": AUDIT_KEY,
+        "AUDIT_CHECKPOINT_DIR": str(root / "audit-checkpoints"),  # this run's own
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_ALLOW_MEMORY": "1",  # one host; production refuses memory:// otherwise
         "PYTHONUNBUFFERED": "1",
@@ -193,7 +196,7 @@ class Run:
         self.pg = PrivatePostgres()
         self.procs = Processes(self.pg.root)
         self.port = free_port(5081)
-        self.env = app_env(self.pg.url)
+        self.env = app_env(self.pg.url, self.pg.root)
         self.log = Log()
         self.windows = faultcheck.Windows()
         self.faults: list[str] = []
@@ -305,7 +308,7 @@ class Run:
         faultcheck.check_writes(self.pg.url, self.log, report)
         logs = [self.pg.root / "scheduler-a.log", self.pg.root / "scheduler-b.log"]
         jobs = faultcheck.check_jobs(self.pg.url, self.windows, logs, report)
-        for args in (("ledger", "verify"), ("audit", "verify")):
+        for args in (("ledger", "verify"), ("audit", "checkpoint"), ("audit", "verify")):
             done = flask(self.env, *args)
             last = (done.stdout.strip().splitlines() or [done.stderr.strip()])[-1]
             report.check(

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.cpusteal import cpu_times, steal_pct  # noqa: E402
+from bench.dataset import AUDIT_KEY  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 PORT = 5077
@@ -199,6 +200,7 @@ def app_env(url: str) -> dict[str, str]:
         "AFTERCARE_ENV": "production",
         "DATABASE_URL": url,
         "SECRET_KEY": SECRET,
+        "AUDIT_KEY": AUDIT_KEY,
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_ALLOW_MEMORY": "1",  # one host; production refuses memory:// otherwise
     }

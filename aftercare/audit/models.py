@@ -1,4 +1,4 @@
-"""Hash-chained, append-only audit events (SPEC §7)."""
+"""Hash-chained, append-only audit events (SPEC §7; triggers of migration 0013 refuse changes)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlalchemy import DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercare.db import utcnow
+from aftercare.domain.audit_chain import HMAC_SCHEME, LEGACY_SCHEME
 from aftercare.extensions import db
 
 
@@ -25,3 +26,7 @@ class AuditEvent(db.Model):
     request_id: Mapped[str] = mapped_column(String(64), default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # How `hash` was made: rows from before migration 0013 keep plain SHA-256.
+    hash_scheme: Mapped[str] = mapped_column(
+        String(16), default=HMAC_SCHEME, server_default=LEGACY_SCHEME
+    )

@@ -6,13 +6,13 @@ import json
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import scoped_session
 
 from aftercare.audit.models import AuditEvent
 from aftercare.db import utcnow
-from aftercare.domain.audit_chain import GENESIS, first_broken_link, link_hash
+from aftercare.domain.audit_chain import GENESIS, HMAC_SCHEME, first_broken_link, link_hmac
 from aftercare.extensions import db
 
 # Any constant works; it names the advisory lock that serialises the chain on PostgreSQL.
@@ -26,6 +26,14 @@ class ChainHead(NamedTuple):
 
     id: int
     hash: str
+
+
+def audit_key() -> bytes:
+    """The chain's HMAC key (config AUDIT_KEY), kept outside the database."""
+    key = current_app.config.get("AUDIT_KEY")
+    if not key:
+        raise RuntimeError("AUDIT_KEY가 설정되지 않았습니다 / AUDIT_KEY is not configured")
+    return key.encode()
 
 
 def _payload(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -69,6 +77,7 @@ def record_events(
     """Append one event per (object id, before, after), in order, under one lock."""
     session = db.session
     session.flush()  # the caller's changes go out before the chain is locked, not under it
+    key = audit_key()
     last = _read_chain_head(session)
     request_id = g.get("request_id", "") if has_request_context() else ""
     rows = []
@@ -84,8 +93,9 @@ def record_events(
             "after": json.dumps(after or {}, sort_keys=True, ensure_ascii=False, default=str),
             "request_id": request_id,
             "prev_hash": last.hash,
+            "hash_scheme": HMAC_SCHEME,
         }
-        event["hash"] = link_hash(last.hash, _payload(event))
+        event["hash"] = link_hmac(key, last.hash, _payload(event))
         rows.append(event)
         last = ChainHead(event["id"], event["hash"])
     if rows:
@@ -120,7 +130,13 @@ def verify_chain(batch: int = 5000) -> tuple[int, tuple[int, str] | None]:
             if not chunk:
                 return
             for event in chunk:
-                yield event["id"], event["prev_hash"], event["hash"], _payload(event)
+                yield (
+                    event["id"],
+                    event["prev_hash"],
+                    event["hash"],
+                    event["hash_scheme"],
+                    _payload(event),
+                )
             last_id = chunk[-1]["id"]
 
     count = 0
@@ -131,5 +147,26 @@ def verify_chain(batch: int = 5000) -> tuple[int, tuple[int, str] | None]:
             count += 1
             yield row
 
-    broken = first_broken_link(counted())
+    broken = first_broken_link(counted(), audit_key())
     return count, broken
+
+
+def committed_head() -> ChainHead:
+    """The last committed link, read without the chain's lock (checkpoints, verification)."""
+    last = db.session.execute(
+        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    return ChainHead(*last) if last else ChainHead(0, GENESIS)
+
+
+def hashes_at(sequences: list[int]) -> dict[int, str]:
+    """The stored hash of each event whose id is in `sequences`."""
+    found: dict[int, str] = {}
+    for start in range(0, len(sequences), 500):  # SQLite caps bound parameters
+        rows = db.session.execute(
+            select(AuditEvent.id, AuditEvent.hash).where(
+                AuditEvent.id.in_(sequences[start : start + 500])
+            )
+        )
+        found.update(rows.all())
+    return found

@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from werkzeug.datastructures import MultiDict
 
+from aftercare.audit.checkpoints import verify_checkpoints
 from aftercare.audit.models import AuditEvent
 from aftercare.audit.services import verify_chain
 from aftercare.auth.login import role_required
@@ -46,6 +47,7 @@ BROKEN_LINK_REASONS = {
         "its link to the previous event does not match"
     ),
     "hash does not match the event's content": _l("its content was changed after it was written"),
+    "a plain SHA-256 event follows HMAC events": _l("it was written without the audit key"),
 }
 EXPORT_COLUMNS = (
     "id",
@@ -183,9 +185,21 @@ def index():
 @bp.route("/verify", methods=["POST"])
 def verify():
     count, broken = verify_chain()
+    checked, problems = verify_checkpoints()
     db.session.rollback()
+    if problems:
+        flash(
+            _(
+                "%(count)d of %(checked)d checkpoints disagree with the chain (a rewritten or "
+                "cut-off tail); `flask audit verify` names them.",
+                count=len(problems),
+                checked=checked,
+            ),
+            "danger",
+        )
     if broken is None:
-        flash(_("The audit chain is intact: %(count)d events checked.", count=count), "success")
+        if not problems:
+            flash(_("The audit chain is intact: %(count)d events checked.", count=count), "success")
     else:
         event_id, why = broken
         flash(

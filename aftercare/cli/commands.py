@@ -7,16 +7,73 @@ import sys
 import click
 from flask import Flask, current_app
 
-from aftercare.audit.services import verify_chain
+from aftercare.audit.checkpoints import (
+    UNREADABLE,
+    CheckpointProblem,
+    checkpoint_dir,
+    run_checkpoint_job,
+    verify_checkpoints,
+)
+from aftercare.audit.services import committed_head, verify_chain
 from aftercare.auth.services import create_user
 from aftercare.cli.backup import backup_postgresql, backup_sqlite, default_target
+from aftercare.cli.db_roles import grant_statements
 from aftercare.cli.demo_seed import seed_demo
+from aftercare.domain.audit_chain import (
+    BAD_SIGNATURE,
+    HASH_MISMATCH,
+    LEGACY_AFTER_HMAC,
+    PREV_MISMATCH,
+    REWRITTEN_EVENT,
+    TRUNCATED_TAIL,
+    UNKNOWN_SCHEME,
+)
 from aftercare.domain.errors import DomainError, ValidationFailed
+from aftercare.extensions import db
 from aftercare.jobs.registry import job_named
 from aftercare.jobs.runner import manual_tick, run_job
 from aftercare.jobs.scheduler import SchedulerProcess
 from aftercare.payouts.reconciliation import reconcile
 from aftercare.payouts.settlement import settle_for_date
+
+# Korean first, English second: what `flask audit verify` says about each reason.
+REASON_WORDS = {
+    PREV_MISMATCH: (
+        "앞 이벤트와의 고리가 맞지 않습니다",
+        "its link to the previous event does not match",
+    ),
+    HASH_MISMATCH: (
+        "기록된 뒤 내용이 바뀌었거나 AUDIT_KEY가 다릅니다",
+        "hash does not match the event's content (edited, or another AUDIT_KEY)",
+    ),
+    LEGACY_AFTER_HMAC: (
+        "HMAC 이벤트 뒤에 키 없이 만든 SHA-256 이벤트가 있습니다",
+        "a plain SHA-256 event follows HMAC events (written without the key)",
+    ),
+    UNKNOWN_SCHEME: ("알 수 없는 해시 방식입니다", "unknown hash scheme"),
+    BAD_SIGNATURE: (
+        "서명이 맞지 않습니다(파일이 바뀌었거나 AUDIT_KEY가 다릅니다)",
+        "signature does not match (file edited, or another AUDIT_KEY)",
+    ),
+    TRUNCATED_TAIL: (
+        "체인이 이 순번 앞에서 끝납니다: 끝부분이 잘렸습니다",
+        "the chain ends before this sequence: its tail was cut off",
+    ),
+    REWRITTEN_EVENT: (
+        "이 순번 이벤트의 해시가 다릅니다: 이벤트가 다시 쓰였습니다",
+        "the event at this sequence has another hash: it was rewritten",
+    ),
+    UNREADABLE: ("파일을 읽을 수 없습니다", "the file cannot be read"),
+}
+
+
+def _checkpoint_line(problem: CheckpointProblem) -> str:
+    korean, english = REASON_WORDS[problem.why]
+    seq = "?" if problem.sequence is None else problem.sequence
+    return (
+        f"체크포인트 {problem.name}(순번 {seq}): {korean} / "
+        f"checkpoint {problem.name} (sequence {seq}): {english}"
+    )
 
 
 def _fail(message: str) -> None:
@@ -86,7 +143,7 @@ def init_commands(app: Flask) -> None:
     @jobs_group.command("run")
     @click.argument("name")
     def jobs_run_command(name):
-        """Run job NAME once now (sla, notifications, settlement, reconciliation)."""
+        """Run job NAME once now (sla, notifications, settlement, reconciliation, …)."""
 
         try:
             spec = job_named(name)
@@ -162,9 +219,82 @@ def init_commands(app: Flask) -> None:
 
     @audit_group.command("verify")
     def audit_verify_command():
-        """Exit 0 when the hash chain is whole, 1 and the first broken link otherwise."""
+        """Exit 0 when the chain and every checkpoint agree; 1 and what disagrees otherwise."""
 
+        click.echo("  감사 체인 검사 중… / checking the audit chain…", err=True)
         count, broken = verify_chain()
+        checked, problems = verify_checkpoints()
+        head = committed_head()
+        failed = broken is not None or bool(problems)
         if broken is not None:
-            _fail(f"Broken link at audit event {broken[0]}: {broken[1]} ({count} events read).")
-        click.echo(f"Audit chain ok: {count} events verified.")
+            korean, english = REASON_WORDS[broken[1]]
+            click.echo(
+                f"감사 이벤트 {broken[0]}에서 체인이 끊어졌습니다: {korean}"
+                f"(이벤트 {count}건 읽음) / "
+                f"Broken link at audit event {broken[0]}: {english} ({count} events read).",
+                err=True,
+            )
+        for problem in problems:
+            click.echo(_checkpoint_line(problem), err=True)
+        if failed:
+            _fail(
+                f"감사 검증 실패: 체인 끝 순번 {head.id}, 체크포인트 {checked}개 중 문제 "
+                f"{len(problems)}건 / Audit verification failed: chain head at sequence "
+                f"{head.id}, {len(problems)} problem(s) in {checked} checkpoint(s)."
+            )
+        if checked == 0:
+            click.echo(
+                f"감사 체인 정상: 이벤트 {count}건 확인, 체크포인트 없음"
+                f"(`flask audit checkpoint`로 만드세요) / Audit chain ok: {count} events "
+                f"verified, no checkpoints yet (write one with `flask audit checkpoint`)."
+            )
+            return
+        click.echo(
+            f"감사 체인 정상: 이벤트 {count}건 확인, 체크포인트 {checked}개 일치 / "
+            f"Audit chain ok: {count} events verified, {checked} checkpoint(s) match."
+        )
+
+    @audit_group.command("checkpoint")
+    def audit_checkpoint_command():
+        """Write a signed checkpoint of the chain's head now (recorded as a job run)."""
+
+        click.echo(f"  체크포인트 쓰는 중: {checkpoint_dir()} / writing a checkpoint…", err=True)
+        try:
+            run = run_job("audit_checkpoint", manual_tick(), run_checkpoint_job, holder="cli")
+        except OSError as error:
+            _fail(f"체크포인트를 쓸 수 없습니다 / Cannot write the checkpoint: {error}")
+        sequence, name = run.counts["sequence"], run.counts["file"]
+        click.echo(
+            f"체크포인트 기록: 순번 {sequence}, {name} / Checkpoint written: sequence {sequence}, "
+            f"{name}."
+        )
+
+    @app.cli.group("db-roles")
+    def db_roles_group():
+        """Database roles (PostgreSQL): the app runs as a role that owns no table."""
+
+    @db_roles_group.command("grant")
+    @click.option("--role", required=True, help="The application's login role.")
+    @click.option("--print", "print_only", is_flag=True, help="Print the SQL; change nothing.")
+    def db_roles_grant_command(role, print_only):
+        """Grant ROLE what the app needs: no DDL, and audit/ledger rows insert-only."""
+
+        if db.engine.dialect.name != "postgresql":
+            _fail(
+                "데이터베이스 역할은 PostgreSQL에만 있습니다 / "
+                "Database roles exist on PostgreSQL only."
+            )
+        try:
+            statements = grant_statements(db.engine, role)
+        except ValueError as error:
+            _fail(str(error))
+        if print_only:
+            click.echo(";\n".join(statements) + ";")
+            return
+        with db.engine.begin() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+        click.echo(
+            f"역할 {role}에 권한 {len(statements)}건을 주었습니다 / "
+            f"Granted {len(statements)} statement(s) to role {role}."
+        )

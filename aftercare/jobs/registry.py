@@ -53,6 +53,13 @@ JOBS: tuple[JobSpec, ...] = (
         {"hour": 3, "minute": 0},
         "aftercare.payouts.reconciliation:run_reconciliation_job",
     ),
+    # After the night's money jobs: the checkpoint covers their audit events.
+    JobSpec(
+        "audit_checkpoint",
+        "cron",
+        {"hour": 4, "minute": 0},
+        "aftercare.audit.checkpoints:run_checkpoint_job",
+    ),
 )
 
 

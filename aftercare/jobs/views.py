@@ -31,6 +31,7 @@ JOB_LABELS = {
     "notifications": _l("Notification delivery"),
     "settlement": _l("Settlement (previous day)"),
     "reconciliation": _l("Reconciliation"),
+    "audit_checkpoint": _l("Audit chain checkpoint"),
 }
 OUTCOME_BADGES = {"ok": "success", "error": "danger", "running": "info", "abandoned": "secondary"}
 

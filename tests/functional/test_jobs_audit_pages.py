@@ -9,14 +9,16 @@ import re
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
+from aftercare.audit.checkpoints import write_checkpoint
 from aftercare.audit.models import AuditEvent
 from aftercare.audit.services import record_event
 from aftercare.core.pagination import encode_cursor
 from aftercare.extensions import db
 from aftercare.jobs.models import JobRun
 from aftercare.jobs.runner import acquire_lease, run_job
+from tests.helpers import forge_audit
 
 
 def page_text(client, path: str, **kw) -> str:
@@ -204,12 +206,11 @@ def test_audit_list_filters_by_seoul_dates(client, as_auditor):
         ("claim_approve", "2025-03-01 14:59:59"),
         ("claim_void", "2025-03-01 15:00:00"),
     ):
-        db.session.execute(
+        forge_audit(  # events are append-only: the test moves their times past the triggers
             update(AuditEvent)
             .where(AuditEvent.id == ids[key])
             .values(created_at=datetime.fromisoformat(when))
         )
-    db.session.commit()
     assert shown_ids(client, "?date_from=2025-03-01&date_to=2025-03-01") == [ids["claim_approve"]]
     assert shown_ids(client, "?date_from=2025-03-02&date_to=2025-03-02") == [ids["claim_void"]]
     assert shown_ids(client, "?action=claim.&date_to=2025-03-02") == [
@@ -259,11 +260,21 @@ def test_verify_reports_an_intact_chain_then_the_tampered_event(client, as_audit
     html = client.post("/audit/verify", follow_redirects=True).get_data(as_text=True)
     assert f"The audit chain is intact: {total} events checked." in html
 
-    db.session.execute(text("""UPDATE audit_event SET after = '{"x": 1}' WHERE id = 2"""))
-    db.session.commit()
+    forge_audit("""UPDATE audit_event SET after = '{"x": 1}' WHERE id = 2""")
     html = client.post("/audit/verify", follow_redirects=True).get_data(as_text=True)
     assert "The audit chain is broken at event #2" in html
     assert "alert-danger" in html
+
+
+def test_verify_reports_a_tail_cut_off_below_a_checkpoint(client, as_auditor):
+    _events(as_auditor.id)
+    write_checkpoint()
+    forge_audit("DELETE FROM audit_event WHERE id > 2")
+    response = client.post("/audit/verify")
+    assert response.status_code == 302
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "1 of 1 checkpoints disagree with the chain" in html
+    assert "The audit chain is intact" not in html  # what is left is whole; the file shows the cut
 
 
 def test_verify_keeps_the_filters(client, as_auditor):

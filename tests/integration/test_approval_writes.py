@@ -7,7 +7,7 @@ statements must still get right, on both engines.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from aftercare.audit.models import AuditEvent
 from aftercare.audit.services import verify_chain
@@ -16,6 +16,7 @@ from aftercare.claims.models import Claim
 from aftercare.domain.audit_chain import GENESIS
 from aftercare.extensions import db
 from aftercare.notifications.models import Notification
+from tests.helpers import forge_audit
 from tests.integration.ledger_support import assert_books_ok, quick_claim, this_year
 
 
@@ -80,8 +81,7 @@ def test_an_approval_as_the_first_link_of_an_empty_chain_starts_it(make, api):
     manager = make.user("manager")
     claim_id = quick_claim(make.firm().id, manager.id, [("parts", 2_000_000)])
     boss = api.as_(manager)
-    db.session.execute(delete(AuditEvent))  # as on a fresh database: no link yet
-    db.session.commit()
+    forge_audit("DELETE FROM audit_event")  # as on a fresh database: no link yet
 
     answer = boss.post(f"/claims/{claim_id}/approve", json={})
 

@@ -3,7 +3,7 @@
 import pytest
 
 from aftercare.domain import ledger
-from aftercare.domain.audit_chain import GENESIS, first_broken_link, link_hash
+from aftercare.domain.audit_chain import GENESIS, HMAC_SCHEME, first_broken_link, link_hmac
 from aftercare.domain.passwords import password_problems
 
 
@@ -58,26 +58,29 @@ def test_balance_needs_two_postings_summing_to_zero():
     assert ledger.is_balanced([100, -60, -40])
 
 
+KEY = b"unit-test-audit-key"
+
+
 def _chain(payloads):
     prev, rows = GENESIS, []
     for i, payload in enumerate(payloads, start=1):
-        h = link_hash(prev, payload)
-        rows.append((i, prev, h, payload))
+        h = link_hmac(KEY, prev, payload)
+        rows.append((i, prev, h, HMAC_SCHEME, payload))
         prev = h
     return rows
 
 
 def test_untouched_chain_verifies():
-    assert first_broken_link(_chain([{"a": 1}, {"b": "한글"}, {"c": None}])) is None
+    assert first_broken_link(_chain([{"a": 1}, {"b": "한글"}, {"c": None}]), KEY) is None
 
 
 def test_changed_payload_is_the_first_broken_link():
     rows = _chain([{"a": 1}, {"b": 2}, {"c": 3}])
-    rows[1] = (2, rows[1][1], rows[1][2], {"b": 999})
-    assert first_broken_link(rows) == (2, "hash does not match the event's content")
+    rows[1] = (*rows[1][:4], {"b": 999})
+    assert first_broken_link(rows, KEY) == (2, "hash does not match the event's content")
 
 
 def test_removed_event_breaks_the_next_link():
     rows = _chain([{"a": 1}, {"b": 2}, {"c": 3}])
     del rows[1]
-    assert first_broken_link(rows)[0] == 3
+    assert first_broken_link(rows, KEY)[0] == 3
