@@ -129,11 +129,11 @@ def _decidable(actor: User, request_id: int) -> ApprovalRequest:
     )
     if request.status != "pending":
         raise InvalidTransition(
-            f"The request is already {request.status}", current_status=request.status
+            N_("This request has already been decided."), current_status=request.status
         )
     if request.requested_by_id == actor.id:
         raise Conflict(
-            "Another manager must decide this request",
+            N_("Another manager must decide this request."),
             reason="four_eyes",
             current_status=request.status,
         )

@@ -259,7 +259,7 @@ def _approve_second(actor: User, claim: Claim) -> Claim:
     """Another manager's approval of a claim awaiting it; the share is already reserved."""
     if claim.first_approved_by_id == actor.id:
         raise Conflict(
-            "The second approval must come from another manager",
+            N_("The second approval must come from another manager."),
             reason="four_eyes",
             current_status=claim.status,
         )
@@ -320,11 +320,13 @@ def _overrode_triage(actor_id: int, ticket_id: int) -> bool:
 
 
 CONFLICT_MESSAGES = {
-    "filed_ticket": "You filed this ticket for the firm: another manager must approve",
-    "triage_override": "You accepted this ticket with an eligibility override: "
-    "another manager must approve",
-    "line_eligibility": "You changed a cost line's eligibility on this claim: "
-    "another manager must approve",
+    "filed_ticket": N_("You filed this ticket for the firm: another manager must approve it."),
+    "triage_override": N_(
+        "You accepted this ticket with an eligibility override: another manager must approve it."
+    ),
+    "line_eligibility": N_(
+        "You changed a cost line's eligibility on this claim: another manager must approve it."
+    ),
 }
 
 
