@@ -178,7 +178,7 @@ class Traffic:
         self.board = Board()
         self.stop = threading.Event()
         self.manager = Client(port, tokens["manager"], "manager", log)
-        # confirms the manager's settlement requests (four eyes, SPEC §11)
+        # triages, and confirms the manager's settlement requests (four eyes, SPEC §11)
         self.second_manager = Client(port, tokens["second_manager"], "second_manager", log)
         self.firms = {
             firm_id: Client(port, tokens[f"firm:{firm_id}"], f"firm:{firm_id}", log)
@@ -267,7 +267,8 @@ class Traffic:
             return
         if ticket["status"] == "submitted":
             body = {"decision": "accept", "override_reason": "부하 시험용 예외 승인"}
-            status, answer = self.manager.call("POST", f"/tickets/{ticket_id}/triage", body)
+            # The second manager triages: who overrides eligibility may not approve (SPEC §11).
+            status, answer = self.second_manager.call("POST", f"/tickets/{ticket_id}/triage", body)
             action, target = "triage", "triaged"
         elif ticket["status"] == "triaged":
             status, suggestions = self.manager.get(f"/tickets/{ticket_id}/suggested-meisters")

@@ -125,7 +125,10 @@ def _decidable(actor: User, request_id: int) -> ApprovalRequest:
     request_for(actor, request_id)
     _require_manager(actor)
     request = db.session.get(
-        ApprovalRequest, request_id, with_for_update=True, populate_existing=True
+        ApprovalRequest,
+        request_id,
+        with_for_update={"of": ApprovalRequest},  # the request's row, not its joined users
+        populate_existing=True,
     )
     if request.status != "pending":
         raise InvalidTransition(

@@ -29,9 +29,9 @@ from aftercare.meisters.models import MeisterProfile, Visit
 from aftercare.tickets.models import Ticket
 
 QUEUE_SIZE = 10
-# Claims whose government share is spent: reserved (awaiting a second approval or approved)
-# or paid.
-SPENT_STATUSES = ("awaiting_second_approval", "approved", "settled")
+# Claims whose government share is spent (decided). A claim awaiting its second approval is
+# reserved but not yet decided: the dashboard lists it apart (second_approval_queue).
+SPENT_STATUSES = ("approved", "settled")
 
 
 # What a queue row shows (home/_ticket_rows.html): plain rows, not ORM objects.
