@@ -35,7 +35,7 @@ def test_the_table_names_every_action():
     assert set(EXPECTED) == set(CLAIM_TRANSITIONS)
 
 
-@pytest.mark.parametrize(("action", "status"), itertools.product(EXPECTED, STATUSES))
+@pytest.mark.parametrize(("action", "status"), list(itertools.product(EXPECTED, STATUSES)))
 def test_each_action_from_each_status(action: str, status: str):
     target = EXPECTED[action].get(status)
     if target is None:
