@@ -14,6 +14,8 @@ from werkzeug.routing import IntegerConverter
 import aftercare.models  # noqa: F401 - registers every table on the metadata
 from aftercare.admin.views import bp as admin_bp
 from aftercare.api.base import AftercareApi, api_guard, make_api
+from aftercare.approvals.api import blp as approvals_blp
+from aftercare.approvals.views import bp as approvals_bp
 from aftercare.assets.api import blp as assets_blp
 from aftercare.assets.views import bp as assets_bp
 from aftercare.audit.views import bp as audit_bp
@@ -186,7 +188,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         auth_bp, admin_bp, home_bp, tickets_bp, claims_bp, firms_bp, meisters_bp, ledger_bp,
-        jobs_bp, audit_bp, notifications_bp, assets_bp,
+        jobs_bp, audit_bp, notifications_bp, assets_bp, approvals_bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
     register_api_blueprints(app.extensions["aftercare_api"])
@@ -212,5 +214,5 @@ def register_api_blueprints(api: AftercareApi) -> None:
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     blueprints = (auth_blp, firms_blp, meisters_blp, ledger_blp, tickets_blp, work_blp, claims_blp)
-    for blueprint in (*blueprints, assets_blp):
+    for blueprint in (*blueprints, assets_blp, approvals_blp):
         api.register_blueprint(blueprint)

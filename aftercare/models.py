@@ -1,6 +1,7 @@
 """Imports every model so SQLAlchemy's metadata (and Alembic) sees the whole schema."""
 
 from aftercare.api.idempotency_model import IdempotencyRecord
+from aftercare.approvals.models import ApprovalRequest
 from aftercare.assets.models import Asset
 from aftercare.audit.models import AuditEvent
 from aftercare.auth.models import ApiToken, User
@@ -20,7 +21,8 @@ from aftercare.payouts.models import PayoutBatch, PayoutLine, ReconciliationRun
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
 
 __all__ = [
-    "ApiToken", "Asset", "Attachment", "AuditEvent", "Claim", "Comment", "CostLine",
+    "ApiToken", "ApprovalRequest", "Asset", "Attachment", "AuditEvent", "Claim", "Comment",
+    "CostLine",
     "Firm",
     "FirmUsage",
     "FiscalYear", "IdempotencyRecord", "JobRun", "LedgerAccount", "LedgerTransaction",

@@ -85,6 +85,22 @@ def _app(url: str):
     return create_app(DevelopmentConfig)
 
 
+def single_approvals(year: int) -> None:
+    """Let one manager approve any claim of `year` (no four eyes, SPEC §11).
+
+    The benchmark measures single approvals (bench/run.py approves with one manager) and
+    settlement; the second approval is one more locked row update, measured nowhere here.
+    Four eyes is tested in tests/integration/test_four_eyes.py.
+    """
+    from aftercare.extensions import db
+    from aftercare.ledger.models import FiscalYear
+
+    db.session.execute(
+        update(FiscalYear).where(FiscalYear.year == year).values(second_approval_from=10**13)
+    )
+    db.session.commit()
+
+
 def build(
     engine: str,
     tickets: int,
@@ -118,6 +134,7 @@ def build(
 
         manager = db.session.scalar(select(User).where(User.role == "manager"))
         add_budget(manager, seoul_today().year, BENCH_BUDGET, "benchmark headroom")
+        single_approvals(seoul_today().year)
         seed_tickets(
             tickets,
             echo=print,

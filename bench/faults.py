@@ -123,6 +123,9 @@ def wait_for_http(port: int, seconds: float = 60) -> None:
     raise RuntimeError("gunicorn did not answer")
 
 
+SECOND_MANAGER = "faults-manager2@demo.aftercare.kr"
+
+
 def prepare_users(url: str) -> dict:
     """One firm login per demo firm; Meisters may carry the load; returns ids and e-mails."""
     from sqlalchemy import select, update
@@ -131,6 +134,7 @@ def prepare_users(url: str) -> dict:
     from aftercare.auth.services import create_user
     from aftercare.extensions import db
     from aftercare.firms.models import Firm
+    from aftercare.ledger.models import FiscalYear
     from aftercare.meisters.models import MeisterProfile
     from bench.dataset import _app
 
@@ -147,6 +151,16 @@ def prepare_users(url: str) -> dict:
                 firm_id=firm_id,
             )
         db.session.execute(update(MeisterProfile).values(max_load=100))
+        # The run approves with one manager (single approvals, as bench/dataset.py does);
+        # a second manager confirms the settlement requests (four eyes, SPEC §11).
+        db.session.execute(update(FiscalYear).values(second_approval_from=10**13))
+        create_user(
+            None,
+            email=SECOND_MANAGER,
+            name="부하시험 운영자",
+            password=PASSWORD,
+            role="manager",
+        )
         db.session.commit()
         meisters = db.session.scalars(
             select(User.id).where(User.role == "meister").order_by(User.id)
@@ -162,6 +176,7 @@ def tokens_for(port: int, users: dict) -> dict[str, str]:
     tokens = {
         "manager": issue_token(port, "manager@demo.aftercare.kr", PASSWORD),
         "auditor": issue_token(port, "auditor@demo.aftercare.kr", PASSWORD),
+        "second_manager": issue_token(port, SECOND_MANAGER, PASSWORD),
     }
     for firm_id in users["firms"]:
         tokens[f"firm:{firm_id}"] = issue_token(

@@ -18,6 +18,7 @@ from werkzeug.security import generate_password_hash
 
 from aftercare.auth.models import User
 from aftercare.claims.models import Claim
+from aftercare.cli.demo_seed import DEMO_DOMAIN
 from aftercare.core.transactions import refresh_statistics
 from aftercare.domain import sla
 from aftercare.domain.money import DEFAULT_ELIGIBLE, cost_share
@@ -74,6 +75,8 @@ CLAIM_DEFAULTS = {
 }  # every bulk row carries every column: executemany needs one shape
 WITH_MEISTER = {"assigned", "in_progress", "resolved", "confirmed", "closed"}
 WITH_VISIT = {"resolved", "confirmed", "closed"}
+
+FILER_EMAIL = f"manager2@{DEMO_DOMAIN}"
 
 
 def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
@@ -188,7 +191,11 @@ def seed_tickets(
         bulk_meisters(meisters, rng, "bench-password-2021")
     firm_rows = db.session.execute(select(Firm.id, Firm.region)).all()
     meister_ids = list(db.session.scalars(select(MeisterProfile.user_id)))
-    creator = db.session.scalar(select(User.id).where(User.role == "manager").limit(1))
+    # Filed by the demo's second manager, not by manager@, who approves in bench/run.py:
+    # the manager who filed a ticket may not approve its claim (SPEC §11).
+    creator = db.session.scalar(
+        select(User.id).where(User.email == FILER_EMAIL)
+    ) or db.session.scalar(select(User.id).where(User.role == "manager").order_by(User.id).limit(1))
     fiscal_year = current_fiscal_year()
     if not firm_rows or not meister_ids or creator is None or fiscal_year is None:
         raise RuntimeError("seed firms, Meisters, a manager and this year's fiscal year first")

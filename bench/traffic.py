@@ -178,6 +178,8 @@ class Traffic:
         self.board = Board()
         self.stop = threading.Event()
         self.manager = Client(port, tokens["manager"], "manager", log)
+        # triages, and confirms the manager's settlement requests (four eyes, SPEC §11)
+        self.second_manager = Client(port, tokens["second_manager"], "second_manager", log)
         self.firms = {
             firm_id: Client(port, tokens[f"firm:{firm_id}"], f"firm:{firm_id}", log)
             for firm_id in users["firms"]
@@ -265,7 +267,8 @@ class Traffic:
             return
         if ticket["status"] == "submitted":
             body = {"decision": "accept", "override_reason": "부하 시험용 예외 승인"}
-            status, answer = self.manager.call("POST", f"/tickets/{ticket_id}/triage", body)
+            # The second manager triages: who overrides eligibility may not approve (SPEC §11).
+            status, answer = self.second_manager.call("POST", f"/tickets/{ticket_id}/triage", body)
             action, target = "triage", "triaged"
         elif ticket["status"] == "triaged":
             status, suggestions = self.manager.get(f"/tickets/{ticket_id}/suggested-meisters")
@@ -319,16 +322,28 @@ class Traffic:
             self.pause()
 
     def settle(self) -> dict | None:
-        """POST /ledger/settlements for today, retrying a lost answer with the same key."""
-        key = f"settle-{uuid.uuid4().hex}"
+        """Ask for today's settlement, and confirm it as the second manager; each call is
+        retried after a lost answer with the same key. The batch's figures, or None."""
         sent = time.time()
+        asked = self._retried(self.manager, "POST", "/ledger/settlements", 202)
+        if asked is None:
+            return None
+        path = f"/approval-requests/{asked['id']}/confirm"
+        done = self._retried(self.second_manager, "POST", path, 200)
+        if done is None:
+            return None
+        batch = done["result"]
+        self.log.ack("settlement", sent=sent, **batch)
+        return batch
+
+    def _retried(self, client: Client, method: str, path: str, expected: int) -> dict | None:
+        key = f"settle-{uuid.uuid4().hex}"
         for attempt in range(6):
             if attempt:
                 self.log.retries["settle"] += 1
-            status, batch = self.manager.call("POST", "/ledger/settlements", {}, key)
-            if status == 200:
-                self.log.ack("settlement", sent=sent, **batch)
-                return batch
+            status, answer = client.call(method, path, {}, key)
+            if status == expected:
+                return answer
             time.sleep(0.5 * (attempt + 1))
         return None
 

@@ -8,6 +8,8 @@ from sqlalchemy import select
 from aftercare.api.base import Blueprint, api_user, roles_required
 from aftercare.api.idempotency import idempotent
 from aftercare.api.schemas import Id, ListQuery, UtcDateTime, list_schema
+from aftercare.approvals import services as approvals
+from aftercare.approvals.api import ApprovalRequestSchema
 from aftercare.claims import services
 from aftercare.claims.models import Claim
 from aftercare.core.pagination import keyset_page
@@ -17,7 +19,14 @@ from aftercare.tickets.api import ReasonSchema
 
 blp = Blueprint("claims_api", __name__, url_prefix="/api/v1", description="Claims")
 
-CLAIM_STATUSES = ("pending", "approved", "rejected", "settled", "voided")
+CLAIM_STATUSES = (
+    "pending",
+    "awaiting_second_approval",
+    "approved",
+    "rejected",
+    "settled",
+    "voided",
+)
 
 
 class ClaimSchema(Schema):
@@ -36,6 +45,9 @@ class ClaimSchema(Schema):
     reason = fields.String()
     created_at = UtcDateTime()
     approved_at = UtcDateTime(allow_none=True)
+    first_approved_by = fields.Integer(attribute="first_approved_by_id", allow_none=True)
+    first_approved_at = UtcDateTime(allow_none=True)
+    second_approved_by = fields.Integer(attribute="second_approved_by_id", allow_none=True)
     settled_at = UtcDateTime(allow_none=True)
     batch_id = fields.Integer(allow_none=True)
 
@@ -106,7 +118,12 @@ def get_claim(claim_id: int):
 @idempotent
 @blp.response(200, ClaimSchema)
 def approve(claim_id: int):
-    """Approve: reserve the government share (honours Idempotency-Key)."""
+    """Approve: reserve the government share (honours Idempotency-Key).
+
+    A share at or above the year's `second_approval_from` answers `awaiting_second_approval`;
+    the same call by another manager then makes it `approved` (the same manager → 409
+    `four_eyes`). The ticket's filer, a triage override's author or a manager who changed
+    a line's eligibility → 409 `conflict_of_interest`."""
     return services.approve_claim(api_user(), claim_id)
 
 
@@ -115,16 +132,18 @@ def approve(claim_id: int):
 @blp.arguments(ReasonSchema)
 @blp.response(200, ClaimSchema)
 def reject(body: dict, claim_id: int):
+    """Reject a pending claim, or one awaiting its second approval (releases its share)."""
     return services.reject_claim(api_user(), claim_id, body["reason"])
 
 
 @blp.route("/claims/<int:claim_id>/void", methods=["POST"])
 @idempotent
 @blp.arguments(ReasonSchema)
-@blp.response(200, ClaimSchema)
+@blp.response(202, ApprovalRequestSchema)
 def void(body: dict, claim_id: int):
-    """Void an approved claim, releasing its reservation (honours Idempotency-Key)."""
-    return services.void_claim(api_user(), claim_id, body["reason"])
+    """Ask for an approved claim to be voided: a pending request; another manager's
+    confirmation releases the reservation (honours Idempotency-Key)."""
+    return approvals.request_void(api_user(), claim_id, body["reason"])
 
 
 @blp.route("/claims/<int:claim_id>/lines/<int:line_id>", methods=["PATCH"])

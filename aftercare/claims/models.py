@@ -31,8 +31,8 @@ class Claim(db.Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), unique=True)
     firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"))
     support_type: Mapped[str] = mapped_column(String(16))
-    # pending | approved | rejected | settled | voided
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    # pending | awaiting_second_approval | approved | rejected | settled | voided
+    status: Mapped[str] = mapped_column(String(32), default="pending")
     fiscal_year_id: Mapped[int | None] = mapped_column(ForeignKey("fiscal_year.id"))
     eligible_total: Mapped[int] = mapped_column(BigInteger, default=0)
     ineligible_total: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -43,7 +43,11 @@ class Claim(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime)  # when it became approved
+    # Four eyes (SPEC §11): who approved first, and who second when the share needed two.
+    first_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    first_approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    second_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     settled_at: Mapped[datetime | None] = mapped_column(DateTime)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("payout_batch.id"), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -10,7 +10,11 @@ from aftercare.audit.services import record_event
 from aftercare.auth.models import User
 from aftercare.claims.models import Claim
 from aftercare.db import utcnow
-from aftercare.domain.claim_states import next_claim_status
+from aftercare.domain.claim_states import (
+    AWAITING_SECOND_APPROVAL,
+    first_approval_action,
+    next_claim_status,
+)
 from aftercare.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from aftercare.domain.money import Share, cost_share, refusal_reason
 from aftercare.domain.text import N_
@@ -22,7 +26,7 @@ from aftercare.ledger.models import FirmUsage, FiscalYear, LedgerAccount
 from aftercare.ledger.queries import fiscal_year_by_year
 from aftercare.meisters.models import CostLine
 from aftercare.notifications.services import firm_user_ids, notify
-from aftercare.tickets.models import Ticket
+from aftercare.tickets.models import Ticket, TicketHistory
 from aftercare.tickets.services import transition
 
 REFUSAL_MESSAGES = {
@@ -190,9 +194,16 @@ def _figures(
 
 
 def approve_claim(actor: User, claim_id: int) -> Claim:
-    """Reserve the government share in the pool; never past the pool or the firm's cap."""
+    """Approve a pending claim, or give an awaiting one its second approval (SPEC §11).
+
+    The first approval reserves the share (never past the pool or the firm's cap); at or
+    above the year's `second_approval_from` the claim then awaits another manager.
+    """
     claim = _manager_claim(actor, claim_id)
-    status = next_claim_status("approve", claim.status)
+    if claim.status == AWAITING_SECOND_APPROVAL:
+        return _approve_second(actor, claim)
+    next_claim_status("approve", claim.status)
+    _refuse_conflict_of_interest(actor, claim)
     fiscal_year = approval_year()
     if fiscal_year is None:
         raise Conflict(
@@ -208,6 +219,8 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
     )
     if reason := refusal_reason(share):
         raise Conflict(REFUSAL_MESSAGES[reason], reason=reason, current_status=claim.status)
+    action = first_approval_action(share.government_share, fiscal_year.second_approval_from)
+    status = next_claim_status(action, claim.status)
     now = utcnow()
     claim.status = status
     claim.fiscal_year = fiscal_year
@@ -215,14 +228,16 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
     claim.government_share = share.government_share
     claim.firm_share = share.firm_share
     claim.limited_by = share.limited_by
-    claim.approved_at = claim.decided_at = now
-    claim.decided_by_id = actor.id
-    _notify_firm(claim, "claim_approved")
+    claim.first_approved_by_id = claim.decided_by_id = actor.id
+    claim.first_approved_at = claim.decided_at = now
+    if status == "approved":
+        claim.approved_at = now
+        _notify_firm(claim, "claim_approved")
     # The pool moves last before the audit event: its row is held from there to the commit.
     ledger.reserve(fiscal_year, claim, share.government_share, actor.id)
     record_event(
         actor.id,
-        "claim.approve",
+        "claim.approve" if status == "approved" else "claim.approve_first",
         "claim",
         claim.id,
         before={"status": "pending"},
@@ -232,10 +247,94 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
             "government_share": share.government_share,
             "firm_share": share.firm_share,
             "limited_by": share.limited_by,
+            "first_approved_by": actor.id,
+            "second_approval_from": fiscal_year.second_approval_from,
         },
     )
     db.session.commit()
     return claim
+
+
+def _approve_second(actor: User, claim: Claim) -> Claim:
+    """Another manager's approval of a claim awaiting it; the share is already reserved."""
+    if claim.first_approved_by_id == actor.id:
+        raise Conflict(
+            N_("The second approval must come from another manager."),
+            reason="four_eyes",
+            current_status=claim.status,
+        )
+    _refuse_conflict_of_interest(actor, claim)
+    status = next_claim_status("approve_second", claim.status)
+    now = utcnow()
+    claim.status = status
+    claim.second_approved_by_id = claim.decided_by_id = actor.id
+    claim.approved_at = claim.decided_at = now  # settlement counts from here
+    _notify_firm(claim, "claim_approved")
+    record_event(
+        actor.id,
+        "claim.approve_second",
+        "claim",
+        claim.id,
+        before={"status": AWAITING_SECOND_APPROVAL},
+        after={
+            "status": status,
+            "government_share": claim.government_share,
+            "first_approved_by": claim.first_approved_by_id,
+            "second_approved_by": actor.id,
+        },
+    )
+    db.session.commit()
+    return claim
+
+
+def conflict_of_interest(actor: User, claim: Claim) -> str | None:
+    """Why `actor` may not approve `claim` (SPEC §11), or None.
+
+    The manager who filed the ticket for the firm, accepted it at triage with an
+    eligibility override, or (last) changed one of its lines' eligibility.
+    """
+    ticket = claim.ticket
+    if ticket.created_by_id == actor.id:
+        return "filed_ticket"
+    if ticket.override_reason and _overrode_triage(actor.id, ticket.id):
+        return "triage_override"
+    changed_line = db.session.scalar(
+        select(CostLine.id)
+        .where(
+            CostLine.ticket_id == claim.ticket_id, CostLine.eligibility_changed_by_id == actor.id
+        )
+        .limit(1)
+    )
+    return "line_eligibility" if changed_line is not None else None
+
+
+def _overrode_triage(actor_id: int, ticket_id: int) -> bool:
+    details = db.session.scalars(
+        select(TicketHistory.details).where(
+            TicketHistory.ticket_id == ticket_id,
+            TicketHistory.action == "triage_accept",
+            TicketHistory.actor_id == actor_id,
+        )
+    ).all()
+    return any((d or {}).get("override") for d in details)
+
+
+CONFLICT_MESSAGES = {
+    "filed_ticket": N_("You filed this ticket for the firm: another manager must approve it."),
+    "triage_override": N_(
+        "You accepted this ticket with an eligibility override: another manager must approve it."
+    ),
+    "line_eligibility": N_(
+        "You changed a cost line's eligibility on this claim: another manager must approve it."
+    ),
+}
+
+
+def _refuse_conflict_of_interest(actor: User, claim: Claim) -> None:
+    if why := conflict_of_interest(actor, claim):
+        raise Conflict(
+            CONFLICT_MESSAGES[why], reason="conflict_of_interest", current_status=claim.status
+        )
 
 
 def _require_reason(reason: str) -> str:
@@ -246,18 +345,24 @@ def _require_reason(reason: str) -> str:
 
 
 def reject_claim(actor: User, claim_id: int, reason: str) -> Claim:
-    """Refuse a pending claim; its ticket closes."""
+    """Refuse a pending claim, or one awaiting its second approval (its reservation goes
+    back to the pool); the ticket closes."""
     claim = _manager_claim(actor, claim_id)
-    status = next_claim_status("reject", claim.status)
+    before = claim.status
+    status = next_claim_status("reject", before)
     reason = _require_reason(reason)
+    released = 0
+    if before == AWAITING_SECOND_APPROVAL:
+        released = claim.government_share or 0
+        ledger.release(claim, reason, actor.id)
     _decide(claim, status, reason, actor)
     record_event(
         actor.id,
         "claim.reject",
         "claim",
         claim.id,
-        before={"status": "pending"},
-        after={"status": status, "reason": reason},
+        before={"status": before, "first_approved_by": claim.first_approved_by_id},
+        after={"status": status, "reason": reason, "released": released},
     )
     _close_ticket(claim, actor, reason)
     _notify_firm(claim, "claim_rejected")
@@ -323,6 +428,7 @@ def set_line_eligibility(
     reason = _require_reason(reason)
     before = line.eligible
     line.eligible = bool(eligible)
+    line.eligibility_changed_by_id = actor.id  # may then approve neither step (SPEC §11)
     db.session.flush()
     claim.eligible_total, claim.ineligible_total = totals_of(claim.ticket_id)
     record_event(

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from aftercare.approvals import services as approvals
 from aftercare.auth.login import role_required
 from aftercare.claims import services
 from aftercare.claims.forms import ApproveForm, LineEligibilityForm
@@ -15,13 +16,14 @@ from aftercare.core.pagination import keyset_page, parse_limit
 from aftercare.core.web.exports import export_response
 from aftercare.core.web.forms import apply_errors
 from aftercare.domain.errors import Conflict, ValidationFailed
+from aftercare.extensions import db
 from aftercare.ledger.queries import current_fiscal_year, firm_usage
 from aftercare.reports.rows import CLAIM_COLUMNS, claim_rows
 from aftercare.tickets.forms import ReasonForm
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
 
-STATUSES = ("pending", "approved", "rejected", "settled", "voided")
+STATUSES = ("pending", "awaiting_second_approval", "approved", "rejected", "settled", "voided")
 VIEWERS = ("manager", "auditor", "firm")
 
 
@@ -84,26 +86,38 @@ def approve(claim_id: int):
     except Conflict as error:
         flash(_("Approval refused: %(why)s", why=_(error.message)), "warning")
     else:
-        flash(
-            _("Approved: %(share)s reserved from the pool.", share=f"{claim.government_share:,}원"),
-            "success",
-        )
+        flash(_approval_message(claim), "success")
     return _back(claim_id)
 
 
-def _decision_page(claim_id: int, action: str, run, done: str):
+def _approval_message(claim: Claim) -> str:
+    share = f"{claim.government_share:,}원"
+    if claim.status == "awaiting_second_approval":
+        return _(
+            "First approval recorded: %(share)s reserved from the pool. Another manager "
+            "must approve it too.",
+            share=share,
+        )
+    if claim.second_approved_by_id is not None:
+        return _("Second approval recorded: the claim is approved (%(share)s).", share=share)
+    return _("Approved: %(share)s reserved from the pool.", share=share)
+
+
+def _decision_page(claim_id: int, action: str, run, done: str | None):
     claim = services.claim_for(current_user, claim_id)
     form = ReasonForm()
     if request.method == "POST":
         try:
-            run(current_user, claim_id, form.reason.data or "")
+            result = run(current_user, claim_id, form.reason.data or "")
         except ValidationFailed as error:
+            db.session.rollback()
             apply_errors(form, error)
         except Conflict as error:
+            db.session.rollback()
             flash(_(error.message), "warning")
             return _back(claim_id)
         else:
-            flash(done, "success")
+            flash(done or _void_requested(result.id), "success")
             return _back(claim_id)
     return render_template("claims/decide.html", claim=claim, form=form, action=action)
 
@@ -117,8 +131,14 @@ def reject(claim_id: int):
 @bp.route("/<int:claim_id>/void", methods=["GET", "POST"])
 @role_required("manager")
 def void(claim_id: int):
-    return _decision_page(
-        claim_id, "void", services.void_claim, _("Claim voided; its reservation was released.")
+    """Asks for the void: another manager confirms it on the approval requests page."""
+    return _decision_page(claim_id, "void", approvals.request_void, None)
+
+
+def _void_requested(request_id: int) -> str:
+    return _(
+        "Request #%(id)d to void this claim is waiting for another manager's confirmation.",
+        id=request_id,
     )
 
 

@@ -115,6 +115,9 @@ def seed_demo(echo: Callable[[str], None] = print) -> None:
         _user(f"firm@{DEMO_DOMAIN}", "박공장", "firm", firms[0].id),
     ]
     _user(f"firm2@{DEMO_DOMAIN}", "최생산", "firm", firms[1].id)
+    # A second manager: claims from 3,000,000 won of government share, budget additions,
+    # voids and manual settlements need two managers (four eyes, SPEC §11).
+    logins.append(_user(f"manager2@{DEMO_DOMAIN}", "박승인", "manager"))
     meister_names = ["정마이스터", "강기술", "윤설비", "임자동", "한제어", "오비전"]
     for index, name in enumerate(meister_names, start=1):
         meister = _user(f"meister{index}@{DEMO_DOMAIN}", name, "meister")

@@ -8,16 +8,17 @@ from sqlalchemy import select
 from aftercare.api.base import Blueprint, api_user, roles_required
 from aftercare.api.idempotency import idempotent
 from aftercare.api.schemas import Id, ListQuery, UtcDateTime, Won, list_schema
+from aftercare.approvals import services as approvals
+from aftercare.approvals.api import ApprovalRequestSchema
 from aftercare.core.pagination import keyset_page
 from aftercare.domain.errors import NotFound
 from aftercare.domain.time import seoul_today
 from aftercare.domain.vocab import Role
 from aftercare.extensions import db
 from aftercare.ledger import services
-from aftercare.ledger.models import FiscalYear, LedgerTransaction
+from aftercare.ledger.models import SECOND_APPROVAL_FROM, FiscalYear, LedgerTransaction
 from aftercare.ledger.queries import fiscal_year_by_year, pool_of
 from aftercare.payouts.reconciliation import reconcile
-from aftercare.payouts.settlement import settle_for_date
 
 blp = Blueprint("ledger_api", __name__, url_prefix="/api/v1", description="Fiscal years and ledger")
 
@@ -34,6 +35,8 @@ class FiscalYearSchema(Schema):
     rounding_unit = fields.Integer(
         load_default=1000, strict=True, validate=validate.Range(min=1, max=1_000_000)
     )
+    # A government share at or above it needs a second manager's approval (SPEC §11).
+    second_approval_from = Won(load_default=SECOND_APPROVAL_FROM)
     is_open = fields.Boolean(dump_only=True)
     fund_transaction_id = fields.Integer(dump_only=True)
 
@@ -65,12 +68,11 @@ def open_fiscal_year(body: dict):
 @roles_required(Role.MANAGER)
 @idempotent
 @blp.arguments(AddBudgetSchema)
-@blp.response(201, FiscalYearSchema)
+@blp.response(202, ApprovalRequestSchema)
 def add_budget(body: dict, year: int):
-    txn = services.add_budget(api_user(), year, body["amount"], body["reason"])
-    fiscal_year = db.session.get(FiscalYear, txn.fiscal_year_id)
-    fiscal_year.fund_transaction_id = txn.id
-    return fiscal_year
+    """Ask for more budget: a pending request; the `fund` is posted when another manager
+    confirms it (POST /approval-requests/{id}/confirm)."""
+    return approvals.request_budget(api_user(), year, body["amount"], body["reason"])
 
 
 class PoolQuery(Schema):
@@ -115,14 +117,6 @@ class SettlementRequest(Schema):
     date = fields.Date(load_default=None)
 
 
-class SettlementSchema(Schema):
-    batch_id = fields.Integer(attribute="id")
-    date = fields.Date(attribute="batch_date")
-    status = fields.String()
-    claims_settled = fields.Integer()
-    amount = fields.Integer()
-
-
 class CheckSchema(Schema):
     name = fields.String()
     ok = fields.Boolean()
@@ -165,12 +159,14 @@ def transactions(query: dict):
 
 @blp.route("/ledger/settlements", methods=["POST"])
 @roles_required(Role.MANAGER)
-@idempotent(one_transaction=False)
+@idempotent
 @blp.arguments(SettlementRequest)
-@blp.response(200, SettlementSchema)
+@blp.response(202, ApprovalRequestSchema)
 def settle(body: dict):
-    """Settle approved claims into the batch of `date` (default today, Asia/Seoul)."""
-    return settle_for_date(body.get("date"), actor_id=api_user().id)
+    """Ask for the settlement of `date` (default today, Asia/Seoul): a pending request.
+    When another manager confirms it, approved claims are settled into that date's batch
+    and the request's `result` holds `{batch_id, claims_settled, amount}`."""
+    return approvals.request_settlement(api_user(), body.get("date"))
 
 
 @blp.route("/ledger/verify", methods=["GET"])

@@ -39,7 +39,7 @@ class AddBudgetForm(FlaskForm):
         _l("Reason"),
         validators=[DataRequired(message=_l("Give a reason.")), Length(max=500)],
     )
-    submit = SubmitField(_l("Add budget"))
+    submit = SubmitField(_l("Request budget addition"))
 
 
 class ConfirmForm(FlaskForm):

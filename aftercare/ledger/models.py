@@ -21,6 +21,7 @@ from aftercare.db import utcnow
 from aftercare.extensions import db
 
 ACCOUNT_NAMES = ("funding", "pool_available", "pool_reserved", "paid_out")
+SECOND_APPROVAL_FROM = 3_000_000  # won: the default four-eyes threshold
 
 
 class FiscalYear(db.Model):
@@ -33,6 +34,10 @@ class FiscalYear(db.Model):
     cap_emergency: Mapped[int] = mapped_column(BigInteger, default=5_000_000)
     cap_growth: Mapped[int] = mapped_column(BigInteger, default=20_000_000)
     rounding_unit: Mapped[int] = mapped_column(Integer, default=1000)
+    # A government share at or above this needs a second manager's approval (SPEC §11).
+    second_approval_from: Mapped[int] = mapped_column(
+        BigInteger, default=SECOND_APPROVAL_FROM, server_default=str(SECOND_APPROVAL_FROM)
+    )
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -41,6 +41,7 @@ from aftercare.domain.errors import Conflict, Forbidden, NotFound, ValidationFai
 from aftercare.domain.vocab import Role
 from aftercare.extensions import db
 from aftercare.ledger.models import (
+    SECOND_APPROVAL_FROM,
     FirmUsage,
     FiscalYear,
     LedgerAccount,
@@ -61,7 +62,13 @@ def _require(actor: User | None, *roles: Role) -> None:
 
 
 def validate_fiscal_year_input(
-    year: int, budget: int, share_rate_bp: int, cap_emergency: int, cap_growth: int, unit: int
+    year: int,
+    budget: int,
+    share_rate_bp: int,
+    cap_emergency: int,
+    cap_growth: int,
+    unit: int,
+    second_approval_from: int = SECOND_APPROVAL_FROM,
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not 2000 <= year <= 2100:
@@ -76,6 +83,8 @@ def validate_fiscal_year_input(
         errors["cap_growth"] = ["Cap must be a positive number of won."]
     if not 1 <= unit <= 1_000_000:
         errors["rounding_unit"] = ["Rounding unit must be 1 to 1,000,000 won."]
+    if not 0 <= second_approval_from <= MONEY_MAX:
+        errors["second_approval_from"] = ["The second-approval threshold must be 0 won or more."]
     return errors
 
 
@@ -88,11 +97,17 @@ def open_fiscal_year(
     cap_emergency: int = 5_000_000,
     cap_growth: int = 20_000_000,
     rounding_unit: int = 1000,
+    second_approval_from: int = SECOND_APPROVAL_FROM,
 ) -> FiscalYear:
-    """Open a fiscal year with its four accounts and fund its pool."""
+    """Open a fiscal year with its four accounts and fund its pool.
+
+    `second_approval_from`: a claim's government share at or above it needs a second
+    manager (SPEC §11). It is set when the year opens and not edited afterwards by one
+    person: raising it would let one manager approve alone.
+    """
     _require(actor, Role.ADMIN, Role.MANAGER)
     if errors := validate_fiscal_year_input(
-        year, budget, share_rate_bp, cap_emergency, cap_growth, rounding_unit
+        year, budget, share_rate_bp, cap_emergency, cap_growth, rounding_unit, second_approval_from
     ):
         raise ValidationFailed(errors)
     if db.session.scalar(select(FiscalYear.id).where(FiscalYear.year == year)) is not None:
@@ -104,6 +119,7 @@ def open_fiscal_year(
         cap_emergency=cap_emergency,
         cap_growth=cap_growth,
         rounding_unit=rounding_unit,
+        second_approval_from=second_approval_from,
         is_open=True,
     )
     db.session.add(fiscal_year)
@@ -124,6 +140,7 @@ def open_fiscal_year(
             "cap_emergency": cap_emergency,
             "cap_growth": cap_growth,
             "rounding_unit": rounding_unit,
+            "second_approval_from": second_approval_from,
         },
     )
     db.session.commit()
@@ -294,7 +311,7 @@ def reserve(fiscal_year: FiscalYear, claim: Claim, amount: int, actor_id: int) -
 
 
 def release(claim: Claim, reason: str, actor_id: int) -> int:
-    """Give an approved claim's reservation back to the pool (a void)."""
+    """Give a claim's reservation back to the pool (a void, or a refused second approval)."""
     amount = claim.government_share or 0
     _locked_usage(claim.fiscal_year_id, claim.firm_id, claim.support_type)
     txn_id = _post_for_claim(claim.fiscal_year_id, "release", claim, amount, reason, actor_id)

@@ -1,10 +1,11 @@
 """Ledger pages: pool dashboard, transactions, payout batches and their exports.
 
-Managers and auditors read; only managers act (add budget, settle, verify).
+Managers and auditors read; only managers act (add budget, settle, verify). Budget
+additions and settlement runs are requests a second manager confirms (approvals/).
 
     GET       /ledger                          pool          pool, burn-down, reconciliation
-    POST      /ledger/budget                   add_budget    a `fund` transaction
-    GET, POST /ledger/settle                   settle        confirm, then settle today
+    POST      /ledger/budget                   add_budget    asks for a `fund` (a request)
+    GET, POST /ledger/settle                   settle        confirm, then ask to settle today
     POST      /ledger/verify                   verify        reconcile now
     GET       /ledger/transactions             transactions  with postings, filters
     GET       /ledger/batches                  batches
@@ -36,6 +37,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import ColumnElement, exists, false, func, select
 
+from aftercare.approvals import services as approvals
 from aftercare.auth.login import role_required
 from aftercare.claims.models import Claim
 from aftercare.core import exports as shared_exports
@@ -45,7 +47,6 @@ from aftercare.core.web.templating import won
 from aftercare.domain.errors import DomainError, ValidationFailed
 from aftercare.domain.time import seoul_midnight_utc, seoul_today
 from aftercare.extensions import db
-from aftercare.ledger import services
 from aftercare.ledger.forms import AddBudgetForm, ConfirmForm
 from aftercare.ledger.models import FiscalYear, LedgerTransaction
 from aftercare.ledger.queries import (
@@ -57,7 +58,6 @@ from aftercare.ledger.queries import (
 from aftercare.payouts import exports
 from aftercare.payouts.models import PayoutBatch, PayoutLine, ReconciliationRun
 from aftercare.payouts.reconciliation import reconcile
-from aftercare.payouts.settlement import settle_for_date
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -219,7 +219,9 @@ def add_budget():
         return redirect(url_for("ledger.pool"))
     if form.validate_on_submit():
         try:
-            services.add_budget(current_user, fiscal_year.year, form.amount.data, form.reason.data)
+            request_ = approvals.request_budget(
+                current_user, fiscal_year.year, form.amount.data, form.reason.data
+            )
         except ValidationFailed as error:
             apply_errors(form, error)
         except DomainError as error:
@@ -229,7 +231,9 @@ def add_budget():
         else:
             flash(
                 _(
-                    "%(amount)s added to the fiscal year %(year)d pool.",
+                    "Request #%(id)d to add %(amount)s to the fiscal year %(year)d pool is "
+                    "waiting for another manager's confirmation.",
+                    id=request_.id,
                     amount=won(form.amount.data),
                     year=fiscal_year.year,
                 ),
@@ -258,50 +262,25 @@ def _settlement_preview(day) -> dict[str, Any]:
 @bp.route("/settle", methods=["GET", "POST"])
 @role_required("manager")
 def settle():
-    """GET asks for confirmation; POST settles every approved claim up to today's end."""
+    """GET asks for confirmation; POST asks another manager to confirm today's settlement."""
     day = seoul_today()
     form = ConfirmForm()
     if form.validate_on_submit():
-        existed = (
-            db.session.scalar(select(PayoutBatch.id).where(PayoutBatch.batch_date == day))
-            is not None
-        )
         try:
-            batch = settle_for_date(day, actor_id=current_user.id)
-        except ValidationFailed as error:
-            db.session.rollback()
-            for messages in error.errors.values():
-                for message in messages:
-                    flash(_(message), "danger")
-            return redirect(url_for("ledger.pool"))
+            request_ = approvals.request_settlement(current_user, day)
         except DomainError as error:
             db.session.rollback()
-            flash(_("Settlement stopped: %(message)s", message=error.message), "danger")
+            flash(_(error.message), "danger")
             return redirect(url_for("ledger.pool"))
-        if existed:
-            flash(
-                _(
-                    "Batch #%(id)d for %(date)s had already run; it is unchanged "
-                    "(%(count)d claims, %(amount)s).",
-                    id=batch.id,
-                    date=batch.batch_date.isoformat(),
-                    count=batch.claims_settled,
-                    amount=won(batch.amount),
-                ),
-                "info",
-            )
-        else:
-            flash(
-                _(
-                    "Batch #%(id)d for %(date)s: %(count)d claims settled, %(amount)s.",
-                    id=batch.id,
-                    date=batch.batch_date.isoformat(),
-                    count=batch.claims_settled,
-                    amount=won(batch.amount),
-                ),
-                "success",
-            )
-        return redirect(url_for("ledger.batch", batch_id=batch.id))
+        flash(
+            _(
+                "Request #%(id)d to settle %(date)s is waiting for another manager's confirmation.",
+                id=request_.id,
+                date=day.isoformat(),
+            ),
+            "success",
+        )
+        return redirect(url_for("approvals.index"))
     return render_template(
         "ledger/settle_confirm.html", form=form, day=day, preview=_settlement_preview(day)
     )

@@ -67,6 +67,8 @@ class CostLine(db.Model):
     unit_price: Mapped[int] = mapped_column(BigInteger)
     amount: Mapped[int] = mapped_column(BigInteger)
     eligible: Mapped[bool] = mapped_column(Boolean)
+    # The manager who last changed `eligible` (may then approve neither step: SPEC §11).
+    eligibility_changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
 
 class TicketDecline(db.Model):

@@ -8,6 +8,7 @@ from sqlalchemy import and_, case, func, or_, select
 
 from aftercare.claims.models import Claim
 from aftercare.core.transactions import LEDGER_TABLES, refresh_statistics
+from aftercare.domain.claim_states import RESERVED_CLAIM_STATUSES
 from aftercare.extensions import db
 from aftercare.ledger.models import FirmUsage, FiscalYear, LedgerAccount, LedgerTransaction, Posting
 from aftercare.notifications.services import manager_ids, notify
@@ -94,19 +95,21 @@ def check_never_negative() -> Check:
     )
 
 
-def _claim_sums(status: str) -> dict[int, int]:
+def _claim_sums(*statuses: str) -> dict[int, int]:
     return {
         fy: int(total or 0)
         for fy, total in db.session.execute(
             select(Claim.fiscal_year_id, func.sum(Claim.government_share))
-            .where(Claim.status == status)
+            .where(Claim.status.in_(statuses))
             .group_by(Claim.fiscal_year_id)
         ).all()
     }
 
 
 def check_pools_match_claims(sums: dict[int, int]) -> list[Check]:
-    reserved_by_year, paid_by_year = _claim_sums("approved"), _claim_sums("settled")
+    # Reserved: approved claims and those awaiting a second approval (reserved at the first).
+    reserved_by_year = _claim_sums(*RESERVED_CLAIM_STATUSES)
+    paid_by_year = _claim_sums("settled")
     reserved_bad, paid_bad, budget_bad = [], [], []
     for fiscal_year in db.session.scalars(select(FiscalYear)):
         accounts = {
@@ -134,7 +137,7 @@ def check_pools_match_claims(sums: dict[int, int]) -> list[Check]:
         Check(
             "reserved_equals_approved_claims",
             not reserved_bad,
-            "pool_reserved = Σ approved, unsettled claims"
+            "pool_reserved = Σ approved (or awaiting second approval), unsettled claims"
             if not reserved_bad
             else _ids(reserved_bad),
         ),

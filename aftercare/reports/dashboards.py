@@ -29,7 +29,9 @@ from aftercare.meisters.models import MeisterProfile, Visit
 from aftercare.tickets.models import Ticket
 
 QUEUE_SIZE = 10
-SPENT_STATUSES = ("approved", "settled")  # claims whose government share is spent
+# Claims whose government share is spent (decided). A claim awaiting its second approval is
+# reserved but not yet decided: the dashboard lists it apart (second_approval_queue).
+SPENT_STATUSES = ("approved", "settled")
 
 
 # What a queue row shows (home/_ticket_rows.html): plain rows, not ORM objects.
@@ -60,6 +62,22 @@ def approval_queue() -> list[Any]:
         select(Claim.id, Claim.eligible_total, Firm.name.label("firm_name"))
         .join(Firm, Firm.id == Claim.firm_id)
         .where(Claim.status == "pending")
+        .order_by(Claim.id)
+        .limit(QUEUE_SIZE)
+    ).all()
+
+
+def second_approval_queue() -> list[Any]:
+    """Claims awaiting a second manager, oldest first: id, share, first approver, firm."""
+    return db.session.execute(
+        select(
+            Claim.id,
+            Claim.government_share,
+            Claim.first_approved_by_id,
+            Firm.name.label("firm_name"),
+        )
+        .join(Firm, Firm.id == Claim.firm_id)
+        .where(Claim.status == "awaiting_second_approval")
         .order_by(Claim.id)
         .limit(QUEUE_SIZE)
     ).all()

@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from aftercare.approvals import queries as approval_queries
 from aftercare.audit.models import AuditEvent
 from aftercare.auth.login import role_required
 from aftercare.auth.models import User
@@ -75,6 +76,8 @@ def manager():
         meister_count=meister_count,
         triage_queue=queries.triage_queue(),
         approval_queue=queries.approval_queue(),
+        second_approval_queue=queries.second_approval_queue(),
+        pending_requests=approval_queries.pending_count(),
         breached=queries.open_breaches(),
         status_counts=queries.status_counts(),
         **programme_figures(fiscal_year),

@@ -31,6 +31,7 @@ def people(live_server):
         people = {
             "firm": make.user("firm", firm=firm).email,
             "manager": make.user("manager").email,
+            "second_manager": make.user("manager").email,  # confirms the settlement
             "auditor": make.user("auditor").email,
             "meister": make.meister(specialties=["robot"], regions=["gwangju"]).email,
         }
@@ -115,9 +116,14 @@ def test_a_ticket_goes_from_the_shop_floor_to_the_payout(
     expect(manager.get_by_text("720,000원").first).to_be_visible()  # 50 % of 1,440,000
     manager.click("form[action$='/approve'] button[type=submit]")
     manager.goto(f"{live_server.url}/ledger/settle")
-    manager.click("form button[type=submit].btn-danger")
-    expect(manager).to_have_url(re.compile(r"/ledger/batches/\d+$"))
-    shot(manager, artifacts, "4-settled")
+    manager.click("form button[type=submit].btn-danger")  # asks for the settlement
+    expect(manager).to_have_url(re.compile(r"/approvals$"))
+    second = sign_in(browser, live_server, people["second_manager"])
+    second.goto(f"{live_server.url}/approvals")
+    second.click("a[href$='/confirm']")
+    second.click("form button[type=submit].btn-success")
+    expect(second).to_have_url(re.compile(r"/ledger/batches/\d+$"))
+    shot(second, artifacts, "4-settled")
 
     auditor = sign_in(browser, live_server, people["auditor"])
     auditor.goto(f"{live_server.url}/ledger/batches")

@@ -332,6 +332,16 @@ RULES: dict[str, dict[str, Rule]] = {
     "claims_api.set_line": {
         "PATCH": api(**MANAGER_ON_CLAIM_API, body={"eligible": False, **REASON})
     },
+    # ------------------------------------------------------------ approval requests (four eyes)
+    # Managers and auditors read; a manager other than the requester decides (the four-eyes
+    # rule itself is tested below and in tests/integration/test_four_eyes.py).
+    "approvals.index": {"GET": page(**LEDGER_READERS)},
+    "approvals.confirm": {"GET": page(manager=200), "POST": page(manager=OK)},
+    "approvals.refuse": {"GET": page(manager=200), "POST": page(manager=OK)},
+    "approvals_api.list_requests": {"GET": api(**LEDGER_READERS)},
+    "approvals_api.get_request": {"GET": api(**LEDGER_READERS)},
+    "approvals_api.confirm": {"POST": api(manager=OK, body={})},
+    "approvals_api.refuse": {"POST": api(manager=OK, body=REASON)},
 }
 
 # URL parameters that name an object someone owns: (own, other).
@@ -352,6 +362,7 @@ PLAIN_PARAMS = {
     "name": "sla",
     "code": "en",
     "fmt": "csv",
+    "request_id": "approval_request",
 }
 
 
@@ -370,21 +381,29 @@ def _ok(response, status: int = 200) -> Any:
     return response.get_json()
 
 
-def _full_path(firm: ApiClient, manager: ApiClient, meister: ApiClient, meister_id: int) -> dict:
-    """File, triage, assign, accept, visit, resolve, confirm: the ticket with its pending claim."""
-    ticket = _ok(
-        firm.post(
-            "/tickets",
-            json={
-                "category": "breakdown",
-                "severity": "high",
-                "title": "PLC 통신 두절",
-                "description": "2호 라인 정지",
-                "tags": ["plc"],
-            },
-        ),
-        201,
-    )
+def _full_path(
+    firm: ApiClient,
+    manager: ApiClient,
+    meister: ApiClient,
+    meister_id: int,
+    filer: ApiClient | None = None,
+    firm_id: int | None = None,
+) -> dict:
+    """File, triage, assign, accept, visit, resolve, confirm: the ticket with its pending claim.
+
+    `filer`: a manager who files the ticket for the firm (`firm_id`) instead of the firm.
+    """
+    body = {
+        "category": "breakdown",
+        "severity": "high",
+        "title": "PLC 통신 두절",
+        "description": "2호 라인 정지",
+        "tags": ["plc"],
+    }
+    if filer is not None:
+        ticket = _ok(filer.post("/tickets", json=body | {"firm_id": firm_id}), 201)
+    else:
+        ticket = _ok(firm.post("/tickets", json=body), 201)
     tid = ticket["id"]
     _ok(manager.post(f"/tickets/{tid}/triage", json={"decision": "accept"}))
     _ok(manager.post(f"/tickets/{tid}/assign", json={"meister_id": meister_id}))
@@ -453,13 +472,17 @@ def build_world(app: Flask, make: Factory) -> World:
     as_b = ApiClient(client).as_(firm_b_user)
     as_meister_b = ApiClient(client).as_(meister_b)
     manager = as_["manager"]
+    colleague = ApiClient(client).as_(make.user("manager"))  # the second pair of eyes
 
     a = _full_path(as_["firm"], manager, as_["meister"], users["meister"].id)
     b = _full_path(as_b, manager, as_meister_b, meister_b.id)
     settled = _full_path(as_b, manager, as_meister_b, meister_b.id)
     _ok(manager.post(f"/claims/{settled['claim']['id']}/approve"))
-    batch = _ok(manager.post("/ledger/settlements", json={}))
+    asked = _ok(manager.post("/ledger/settlements", json={}), 202)
+    batch = _ok(colleague.post(f"/approval-requests/{asked['id']}/confirm"))["result"]
     assert batch["claims_settled"] == 1, batch
+    year = seoul_today().year
+    pending = _ok(manager.post(f"/fiscal-years/{year}/budget", json={"amount": 1, **REASON}), 202)
 
     claim_a = _ok(manager.get(f"/claims/{a['claim']['id']}"))
     claim_b = _ok(manager.get(f"/claims/{b['claim']['id']}"))
@@ -479,7 +502,8 @@ def build_world(app: Flask, make: Factory) -> World:
         "meister_b": meister_b.id,
         "target_user": firm_b_user.id,
         "batch": batch["batch_id"],
-        "year": seoul_today().year,
+        "approval_request": pending["id"],
+        "year": year,
         "sla": "sla",
         "en": "en",
         "csv": "csv",
@@ -649,6 +673,74 @@ def test_authorization_matrix(app, make):
 
     assert checks > 500, checks  # the matrix really ran
     assert not problems, f"{len(problems)} of {checks} checks failed:\n" + "\n".join(problems)
+
+
+# ---------------------------------------------------------------- second-approver rules
+
+# Who approves a claim whose share needs two managers (SPEC §11), in order, and the answer:
+# (approver, status code, claim status or 409 reason).
+SECOND_APPROVER_STEPS = {
+    "filed by the firm": [
+        ("first", 200, "awaiting_second_approval"),
+        ("first", 409, "four_eyes"),  # the second manager must not be the first
+        ("second", 200, "approved"),
+        ("second", 409, "invalid_transition"),  # approved once
+    ],
+    "filed by a manager": [
+        ("filer", 409, "conflict_of_interest"),  # no approver filed the ticket
+        ("first", 200, "awaiting_second_approval"),
+        ("filer", 409, "conflict_of_interest"),
+        ("second", 200, "approved"),
+    ],
+}
+
+
+def test_second_approver_rules(app, make):
+    make.fiscal_year(year=seoul_today().year, budget=1_000_000_000, second_approval_from=500_000)
+    firm = make.firm(region="busan")
+    meister_user = make.meister(specialties=["plc"], regions=["busan"])
+    client = app.test_client()
+    as_firm = ApiClient(client).as_(make.user("firm", firm=firm))
+    meister = ApiClient(client).as_(meister_user)
+    managers = {
+        n: ApiClient(client).as_(make.user("manager")) for n in ("first", "second", "filer")
+    }
+    claims = {
+        "filed by the firm": _full_path(as_firm, managers["first"], meister, meister_user.id),
+        "filed by a manager": _full_path(
+            as_firm, managers["first"], meister, meister_user.id, managers["filer"], firm.id
+        ),
+    }
+    problems = []
+    for case, steps in SECOND_APPROVER_STEPS.items():
+        claim_id = claims[case]["claim"]["id"]
+        for who, status, outcome in steps:
+            response = managers[who].post(f"/claims/{claim_id}/approve")
+            body = response.get_json()
+            got = (response.status_code, body.get("status") if status == 200 else body["reason"])
+            if got != (status, outcome):
+                problems.append(f"{case}: {who} approves → {got}, expected {(status, outcome)}")
+    assert not problems, problems
+
+
+def test_a_money_request_is_decided_by_another_manager_only(app, make):
+    make.fiscal_year(year=seoul_today().year, budget=1_000_000_000)
+    client = app.test_client()
+    asker, other = (ApiClient(client).as_(make.user("manager")) for _ in range(2))
+    auditor = ApiClient(client).as_(make.user("auditor"))
+    path = f"/fiscal-years/{seoul_today().year}/budget"
+    request_id = _ok(asker.post(path, json={"amount": 1_000, **REASON}), 202)["id"]
+    for caller, action, expected in [
+        (asker, "confirm", (409, "four_eyes")),
+        (asker, "refuse", (409, "four_eyes")),
+        (auditor, "confirm", (403, None)),
+        (other, "refuse", (200, "refused")),
+        (other, "confirm", (409, "invalid_transition")),
+    ]:
+        response = caller.post(f"/approval-requests/{request_id}/{action}", json=REASON)
+        body = response.get_json()
+        got = body.get("status") if response.status_code == 200 else body.get("reason")
+        assert (response.status_code, got) == expected, (action, body)
 
 
 def test_session_cookies_are_not_accepted_by_the_api(app, make):

@@ -109,8 +109,9 @@ def world(make):
     """Two firms in two regions, two Meisters, claims approved, settled and pending.
 
     Government shares (50 %): seoul firm — breakdown 500,000 (settled) and upgrade
-    1,500,000 (approved); busan firm — defect 4,500,000 (approved, 90 % of its
-    5,000,000 emergency cap) and a pending breakdown claim that counts nowhere yet.
+    1,500,000 (approved); busan firm — defect 4,500,000 (approved by two managers, being
+    over 3,000,000; 90 % of its 5,000,000 emergency cap) and a pending breakdown claim
+    that counts nowhere yet.
     """
     today = seoul_today()
     make.fiscal_year(year=today.year, budget=100_000_000)
@@ -122,6 +123,7 @@ def world(make):
         "seoul_user": make.user("firm", firm=seoul, language="en"),
         "busan_user": make.user("firm", firm=busan, language="en"),
         "manager": make.user("manager", language="en"),
+        "second_manager": make.user("manager", language="en"),
         "auditor": make.user("auditor", language="en"),
         "kim": make.meister(),
         "lee": make.meister(max_load=3),
@@ -133,7 +135,9 @@ def world(make):
     approve_claim(manager, settled)
     settle_for_date(today)
     approve_claim(manager, _work(people, people["seoul_user"], kim, "upgrade", 3_000_000, 4))
-    approve_claim(manager, _work(people, people["busan_user"], lee, "defect", 9_000_000, 3))
+    defect = _work(people, people["busan_user"], lee, "defect", 9_000_000, 3)
+    approve_claim(manager, defect)
+    approve_claim(people["second_manager"], defect)  # four eyes from 3,000,000
     _work(people, people["busan_user"], lee, "breakdown", 200_000, 2)  # stays pending
 
     # Open work for Lee: one waiting for acceptance, one in progress and overdue.

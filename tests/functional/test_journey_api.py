@@ -11,6 +11,7 @@ def test_the_whole_journey_moves_money_exactly_once(client, api, make, runner):
     firm_id = firm.id
     firm_api = api.as_(make.user("firm", firm=firm))
     manager = api.as_(make.user("manager"))
+    colleague = api.as_(make.user("manager"))  # confirms the settlement request (four eyes)
     meister_user = make.meister(specialties=["plc"], regions=["busan"])
     make.meister(specialties=["erp"], regions=["seoul"])
     meister = api.as_(meister_user)
@@ -99,10 +100,18 @@ def test_the_whole_journey_moves_money_exactly_once(client, api, make, runner):
         "paid": 0,
     }
 
-    settled = manager.post("/ledger/settlements", json={}).get_json()
+    asked = manager.post("/ledger/settlements", json={})
+    assert asked.status_code == 202, asked.get_json()
+    request_id = asked.get_json()["id"]
+    own = manager.post(f"/approval-requests/{request_id}/confirm")
+    assert (own.status_code, own.get_json()["reason"]) == (409, "four_eyes")
+    assert manager.get(f"/claims/{claim_id}").get_json()["status"] == "approved"
+    done = colleague.post(f"/approval-requests/{request_id}/confirm").get_json()
+    settled = done["result"]
     assert settled["claims_settled"] == 1
     assert settled["amount"] == 967_000
-    again = manager.post("/ledger/settlements", json={}).get_json()
+    again_id = manager.post("/ledger/settlements", json={}).get_json()["id"]
+    again = colleague.post(f"/approval-requests/{again_id}/confirm").get_json()["result"]
     assert again == settled
     future = manager.post(
         "/ledger/settlements", json={"date": (seoul_today() + timedelta(days=1)).isoformat()}

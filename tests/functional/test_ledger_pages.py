@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from aftercare.approvals.models import ApprovalRequest
 from aftercare.core.pagination import encode_cursor
 from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
@@ -93,6 +94,32 @@ def as_manager(auth, manager):
     return manager
 
 
+@pytest.fixture
+def colleague(make):
+    """A second manager: confirms what the first asks for (four eyes)."""
+    return make.user("manager", language="en")
+
+
+def confirm_latest(client, auth, manager, colleague, **kw):
+    """The newest request, confirmed on the approvals page by `colleague`; `manager` is
+    signed in again afterwards. Returns the confirmation's answer."""
+    request_id = db.session.scalar(select(func.max(ApprovalRequest.id)))
+    db.session.rollback()
+    auth.logout()
+    auth.login(colleague)
+    response = client.post(f"/approvals/{request_id}/confirm", **kw)
+    auth.logout()
+    auth.login(manager)
+    return response
+
+
+def settle_now(client, auth, manager, colleague, **kw):
+    """Ask for today's settlement on the ledger page; `colleague` confirms it."""
+    asked = client.post("/ledger/settle")
+    assert (asked.status_code, asked.headers["Location"]) == (302, "/approvals")
+    return confirm_latest(client, auth, manager, colleague, **kw)
+
+
 def card(html: str, key: str) -> str:
     """The figure on the pool card `key` (budget, available, reserved, paid)."""
     match = re.search(rf'id="pool-{key}">.*?<div class="stat[^"]*">([^<]+)</div>', html, re.S)
@@ -137,7 +164,7 @@ def test_auditor_reads_the_ledger_but_cannot_act(client, auth, make, year):
     for path in LEDGER_PAGES:
         assert client.get(path).status_code == 200, path
     html = page_text(client, "/ledger")
-    assert "Add budget" not in html
+    assert "Request budget addition" not in html
     assert "Settle now" not in html
     assert client.get("/ledger/settle").status_code == 403
     assert client.post("/ledger/settle").status_code == 403
@@ -185,7 +212,9 @@ def test_pool_chart_data_is_json_and_the_page_has_no_inline_script(client, as_ma
 # ---------------------------------------------------------------- add budget
 
 
-def test_manager_adds_budget_with_a_reason(client, as_manager, year):
+def test_manager_asks_for_budget_with_a_reason_and_a_colleague_confirms(
+    client, auth, as_manager, colleague, year
+):
     response = client.post(
         "/ledger/budget",
         data={"year": str(year), "amount": "5,000,000", "reason": "추경 편성"},
@@ -193,7 +222,16 @@ def test_manager_adds_budget_with_a_reason(client, as_manager, year):
     )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "5,000,000원 added to the fiscal year" in html
+    assert "to add 5,000,000원 to the fiscal year" in html
+    assert "waiting for another manager" in html
+    assert card(html, "budget") == "10,000,000원"  # nothing moves before the confirmation
+    queue = page_text(client, "/approvals")
+    assert "Waiting for another manager" in queue  # the requester has no buttons
+    assert "/confirm" not in queue
+
+    done = confirm_latest(client, auth, as_manager, colleague, follow_redirects=True)
+    assert "5,000,000원 added to the fiscal year" in done.get_data(as_text=True)
+    html = page_text(client, "/ledger")
     assert card(html, "budget") == "15,000,000원"
     assert card(html, "available") == "15,000,000원"
     fund = db.session.scalar(
@@ -202,7 +240,10 @@ def test_manager_adds_budget_with_a_reason(client, as_manager, year):
         .order_by(LedgerTransaction.id.desc())
         .limit(1)
     )
-    assert (fund.amount, fund.reason, fund.actor_id) == (5_000_000, "추경 편성", as_manager.id)
+    # posted in the confirmer's name; the request names who asked
+    assert (fund.amount, fund.reason, fund.actor_id) == (5_000_000, "추경 편성", colleague.id)
+    request = db.session.scalar(select(ApprovalRequest))
+    assert (request.requested_by_id, request.decided_by_id) == (as_manager.id, colleague.id)
 
 
 @pytest.mark.parametrize(
@@ -236,21 +277,28 @@ def test_bad_budget_input_shows_an_error_and_changes_nothing(
 # ---------------------------------------------------------------- settle now and verify
 
 
-def test_settle_now_asks_first_then_settles_the_approved_claim(client, api, make, as_manager, year):
+def test_settle_now_asks_first_then_settles_the_approved_claim(
+    client, api, auth, make, as_manager, colleague, year
+):
     claim = approved_claim(api, make, manager=as_manager)
     confirm = page_text(client, "/ledger/settle")
     assert re.search(r'id="preview-claims">1<', confirm)
     assert "500,000원" in confirm
+    assert "another manager confirms" in confirm
     assert db.session.scalar(select(func.count(PayoutBatch.id))) == 0  # GET changed nothing
 
-    response = client.post("/ledger/settle")
+    asked = client.post("/ledger/settle", follow_redirects=True)
+    assert "waiting for another manager" in asked.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(PayoutBatch.id))) == 0  # a request only
+    db.session.rollback()
+
+    response = confirm_latest(client, auth, as_manager, colleague)
     assert response.status_code == 302
     batch = db.session.scalar(select(PayoutBatch))
     assert response.headers["Location"] == f"/ledger/batches/{batch.id}"
     assert (batch.batch_date, batch.claims_settled, batch.amount) == (seoul_today(), 1, 500_000)
 
     html = page_text(client, f"/ledger/batches/{batch.id}")
-    assert f"Batch #{batch.id} for {seoul_today().isoformat()}: 1 claims settled, 500,000원" in html
     assert claim["firm_name"] in html
     assert f"/tickets/{claim['ticket_id']}" in html
     listing = page_text(client, "/ledger/batches")
@@ -261,11 +309,11 @@ def test_settle_now_asks_first_then_settles_the_approved_claim(client, api, make
 
 
 def test_settling_again_the_same_day_leaves_the_batch_unchanged(
-    client, api, make, as_manager, year
+    client, api, auth, make, as_manager, colleague, year
 ):
     approved_claim(api, make, manager=as_manager)
-    client.post("/ledger/settle")
-    again = client.post("/ledger/settle", follow_redirects=True)
+    settle_now(client, auth, as_manager, colleague)
+    again = settle_now(client, auth, as_manager, colleague, follow_redirects=True)
     assert "had already run; it is unchanged" in again.get_data(as_text=True)
     assert db.session.scalar(select(func.count(PayoutBatch.id))) == 1
     assert "has already run" in page_text(client, "/ledger/settle")
@@ -301,10 +349,12 @@ def test_a_breach_is_highlighted_on_the_pool_page(client, as_manager, year):
 # ---------------------------------------------------------------- burn-down
 
 
-def test_burn_down_groups_settled_amounts_by_month(client, api, make, as_manager, year):
+def test_burn_down_groups_settled_amounts_by_month(
+    client, api, auth, make, as_manager, colleague, year
+):
     approved_claim(api, make, manager=as_manager)
     approved_claim(api, make, manager=as_manager, unit_price=600_000)
-    client.post("/ledger/settle")
+    settle_now(client, auth, as_manager, colleague)
     html = page_text(client, "/ledger")
     table = html.split('id="burndown-table"')[1].split("</table>")[0]
     month = seoul_today().strftime("%Y-%m")
@@ -317,12 +367,12 @@ def test_burn_down_groups_settled_amounts_by_month(client, api, make, as_manager
 
 
 @pytest.fixture
-def settled_batch(client, api, make, as_manager, year) -> tuple[int, list[dict]]:
+def settled_batch(client, api, auth, make, as_manager, colleague, year) -> tuple[int, list[dict]]:
     claims = [
         approved_claim(api, make, manager=as_manager),
         approved_claim(api, make, manager=as_manager, unit_price=300_000),
     ]
-    client.post("/ledger/settle")
+    settle_now(client, auth, as_manager, colleague)
     return db.session.scalar(select(PayoutBatch.id)), claims
 
 

@@ -3,6 +3,8 @@
 `quick_claim` writes a confirmed ticket with one visit and its cost lines straight
 into the database and then creates the pending claim with the real service
 (`create_claim`), so money tests do not pay for the whole ticket journey each time.
+Its ticket is filed by a user of the firm: a manager who filed it could not approve
+it (conflict of interest, SPEC §11).
 `journey_claim` walks the real services from filing to the firm's confirmation.
 """
 
@@ -46,12 +48,39 @@ def this_year() -> int:
     return seoul_today().year
 
 
+def firm_filer(firm_id: int) -> int:
+    """A user of the firm who files its tickets (created once per firm, inactive: it
+    neither signs in nor is notified, so firms "without users" stay so)."""
+    existing = db.session.scalar(
+        select(User.id)
+        .where(User.firm_id == firm_id, User.role == "firm")
+        .order_by(User.id)
+        .limit(1)
+    )
+    if existing is not None:
+        return existing
+    filer = User(
+        email=f"filer-{firm_id}@example.kr",
+        name=f"filer {firm_id}",
+        password_hash="!",  # signs in never
+        role="firm",
+        firm_id=firm_id,
+        active=False,
+    )
+    db.session.add(filer)
+    db.session.flush()
+    return filer.id
+
+
 def quick_claim(firm_id: int, author_id: int, lines: Lines, category: str = "breakdown") -> int:
-    """A pending claim on a confirmed ticket of `firm_id` whose visit carries `lines`."""
+    """A pending claim on a confirmed ticket of `firm_id` whose visit carries `lines`.
+
+    `author_id` logs the visit; the firm's own user files the ticket.
+    """
     now = utcnow()
     ticket = Ticket(
         firm_id=firm_id,
-        created_by_id=author_id,
+        created_by_id=firm_filer(firm_id),
         category=category,
         severity="normal",
         title="테스트 설비 고장",
@@ -101,12 +130,22 @@ def quick_claim(firm_id: int, author_id: int, lines: Lines, category: str = "bre
 
 
 def journey_claim(
-    make: Any, manager: User, firm_user: User, lines: Lines, category: str = "breakdown"
+    make: Any,
+    manager: User,
+    firm_user: User,
+    lines: Lines,
+    category: str = "breakdown",
+    filer: User | None = None,
 ) -> int:
-    """A pending claim reached through the real services: file → … → confirm."""
+    """A pending claim reached through the real services: file → … → confirm.
+
+    The firm files the ticket (or `filer`, a manager, for the firm); `manager` triages
+    and assigns it, with an override only if the firm is not eligible. A manager who
+    filed it or overrode its triage may not approve its claim (SPEC §11).
+    """
     meister = make.meister()
     ticket = file_ticket(
-        manager,
+        filer or firm_user,
         {
             "firm_id": firm_user.firm_id,
             "category": category,
@@ -223,3 +262,18 @@ def race(app: Flask, count: int, action: Callable[[int, threading.Barrier], Any]
         thread.join(timeout=90)
     assert not any(t.is_alive() for t in threads), "a racing thread hung"
     return results
+
+
+# A `second_approval_from` past any share: for tests about caps and pools, not four eyes.
+ONE_APPROVER = 10_000_000_000_000
+
+
+def confirmed(second: Any, requested: Any) -> dict:
+    """Confirm, as `second` (another manager's API client), the request a 202 answer made."""
+    body = requested.get_json()
+    assert requested.status_code == 202, body
+    assert body["status"] == "pending", body
+    answer = second.post(f"/approval-requests/{body['id']}/confirm")
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["status"] == "confirmed"
+    return answer.get_json()

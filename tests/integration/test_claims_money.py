@@ -8,8 +8,10 @@ from sqlalchemy import text, update
 from aftercare.extensions import db
 from aftercare.ledger.models import FiscalYear
 from tests.integration.ledger_support import (
+    ONE_APPROVER,
     assert_books_ok,
     assert_caps_and_pool_hold,
+    confirmed,
     journey_claim,
     quick_claim,
     this_year,
@@ -26,6 +28,12 @@ def manager(make):
 def boss(api, manager):
     """The manager's API client."""
     return api.as_(manager)
+
+
+@pytest.fixture
+def second(api, make):
+    """Another manager's API client: confirms the requests `boss` makes (four eyes)."""
+    return api.as_(make.user("manager"))
 
 
 def _approve(boss, claim_id: int):
@@ -139,7 +147,7 @@ def test_a_different_rounding_unit_floors_to_that_unit(boss, make, manager):
 
 
 def test_emergency_cap_partly_used_while_growth_cap_is_untouched(boss, make, manager):
-    make.fiscal_year(year=this_year(), budget=1_000_000_000)
+    make.fiscal_year(year=this_year(), budget=1_000_000_000, second_approval_from=ONE_APPROVER)
     firm = make.firm()
     emergency_1 = quick_claim(firm.id, manager.id, [("parts", 6_000_000)], "breakdown")
     growth_1 = quick_claim(firm.id, manager.id, [("software", 10_000_000)], "upgrade")
@@ -186,7 +194,7 @@ def test_emergency_cap_partly_used_while_growth_cap_is_untouched(boss, make, man
 
 
 def test_pool_smaller_than_the_share_limits_it_then_refuses(boss, make, manager):
-    make.fiscal_year(year=this_year(), budget=2_500_500)
+    make.fiscal_year(year=this_year(), budget=2_500_500)  # a 2,500,000 share: one approver
     first = quick_claim(make.firm().id, manager.id, [("parts", 8_000_000)])
     second = quick_claim(make.firm().id, manager.id, [("parts", 4_000_000)])
 
@@ -204,8 +212,8 @@ def test_pool_smaller_than_the_share_limits_it_then_refuses(boss, make, manager)
     assert_books_ok()
 
 
-def test_firm_cap_exhausted_is_refused_and_a_void_gives_the_room_back(boss, make, manager):
-    make.fiscal_year(year=this_year(), budget=1_000_000_000)
+def test_firm_cap_exhausted_is_refused_and_a_void_gives_the_room_back(boss, second, make, manager):
+    make.fiscal_year(year=this_year(), budget=1_000_000_000, second_approval_from=ONE_APPROVER)
     firm = make.firm()
     big = quick_claim(firm.id, manager.id, [("parts", 12_000_000)])
     next_one = quick_claim(firm.id, manager.id, [("parts", 2_000_000)])
@@ -216,8 +224,12 @@ def test_firm_cap_exhausted_is_refused_and_a_void_gives_the_room_back(boss, make
     assert claim["firm_share"] == 7_000_000
     _refused(_approve(boss, next_one), "firm_cap_exhausted")
 
-    voided = boss.post(f"/claims/{big}/void", json={"reason": "중복 청구"})
-    assert voided.status_code == 200, voided.get_json()
+    asked = boss.post(f"/claims/{big}/void", json={"reason": "중복 청구"})
+    assert _claim(boss, big)["status"] == "approved"  # a request only, until confirmed
+    assert _approve(boss, next_one).status_code == 409
+    voided = confirmed(second, asked)
+    assert voided["result"]["released"] == 5_000_000
+    assert _claim(boss, big)["status"] == "voided"
     again = _approve(boss, next_one)
     assert again.status_code == 200, again.get_json()
     assert again.get_json()["government_share"] == 1_000_000
@@ -225,7 +237,12 @@ def test_firm_cap_exhausted_is_refused_and_a_void_gives_the_room_back(boss, make
 
 
 def test_an_exact_tie_between_cap_and_pool_is_reported_as_firm_cap(boss, make, manager):
-    make.fiscal_year(year=this_year(), budget=3_000_000, cap_emergency=3_000_000)
+    make.fiscal_year(
+        year=this_year(),
+        budget=3_000_000,
+        cap_emergency=3_000_000,
+        second_approval_from=ONE_APPROVER,
+    )
     claim_id = quick_claim(make.firm().id, manager.id, [("parts", 10_000_000)])
     claim = _approve(boss, claim_id).get_json()
     assert claim["government_share"] == 3_000_000

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event, func, select, update
 
 from aftercare.api.idempotency_model import IdempotencyRecord
+from aftercare.approvals import services as approval_services
 from aftercare.audit.models import AuditEvent
 from aftercare.audit.services import verify_chain
 from aftercare.claims.models import Claim
@@ -20,8 +21,10 @@ from aftercare.payouts import settlement
 from aftercare.payouts.models import PayoutBatch, PayoutLine
 from aftercare.tickets.models import Ticket, TicketHistory
 from tests.integration.ledger_support import (
+    ONE_APPROVER,
     assert_books_ok,
     balances,
+    confirmed,
     quick_claim,
     this_year,
     transactions_of,
@@ -37,6 +40,17 @@ def manager(make):
 @pytest.fixture
 def boss(api, manager):
     return api.as_(manager)
+
+
+@pytest.fixture
+def second(api, make):
+    """Another manager: confirms the budget, void and settlement requests `boss` makes."""
+    return api.as_(make.user("manager"))
+
+
+def _settle(boss, second, body: dict) -> dict:
+    """Ask for a settlement as `boss`, confirm it as `second`: the batch's figures."""
+    return confirmed(second, boss.post("/ledger/settlements", json=body))["result"]
 
 
 def _ticket_status(claim_id: int) -> str:
@@ -136,22 +150,30 @@ def make_firm_id(claim_id: int) -> int:
     return db.session.scalar(select(Claim.firm_id).where(Claim.id == claim_id))
 
 
-def test_same_key_with_another_body_on_void_is_refused(boss, make, manager):
+def test_same_key_with_another_body_on_void_is_refused(boss, second, make, manager):
     make.fiscal_year(year=this_year(), budget=100_000_000)
     claim_id = quick_claim(make.firm().id, manager.id, [("parts", 2_000_000)])
     assert boss.post(f"/claims/{claim_id}/approve").status_code == 200
     key = {"Idempotency-Key": "void-k"}
     first = boss.post(f"/claims/{claim_id}/void", json={"reason": "중복"}, headers=key)
-    assert first.status_code == 200, first.get_json()
+    assert first.status_code == 202, first.get_json()
     replay = boss.post(f"/claims/{claim_id}/void", json={"reason": "중복"}, headers=key)
-    assert (replay.status_code, replay.get_json()) == (200, first.get_json())
+    assert (replay.status_code, replay.get_json()) == (202, first.get_json())
+    assert replay.headers.get("Idempotent-Replayed") == "true"
     changed = boss.post(f"/claims/{claim_id}/void", json={"reason": "다른 사유"}, headers=key)
     assert changed.status_code == 422, changed.get_json()
+    assert len(second.get("/approval-requests?kind=void").get_json()["items"]) == 1
+    assert transactions_of(claim_id, "release") == 0  # nothing moves before a confirmation
+    confirm_key = {"Idempotency-Key": "void-confirm-k"}
+    path = f"/approval-requests/{first.get_json()['id']}/confirm"
+    done = second.post(path, headers=confirm_key)
+    assert done.status_code == 200, done.get_json()
+    assert second.post(path, headers=confirm_key).get_json() == done.get_json()
     assert transactions_of(claim_id, "release") == 1
 
 
 def test_errors_are_not_stored_so_the_same_key_succeeds_after_the_fix(boss, make, manager):
-    make.fiscal_year(year=this_year(), budget=1_500_000)
+    make.fiscal_year(year=this_year(), budget=1_500_000)  # shares below 3,000,000: one approver
     first = quick_claim(make.firm().id, manager.id, [("parts", 3_000_000)])
     second = quick_claim(make.firm().id, manager.id, [("parts", 2_000_000)])
     assert boss.post(f"/claims/{first}/approve").get_json()["government_share"] == 1_500_000
@@ -208,7 +230,7 @@ def test_a_future_settlement_date_is_422(boss, make):
     assert db.session.scalar(select(func.count(PayoutBatch.id))) == 0
 
 
-def test_settlement_cutoff_is_the_end_of_the_date_in_seoul(boss, make, manager):
+def test_settlement_cutoff_is_the_end_of_the_date_in_seoul(boss, second, make, manager):
     make.fiscal_year(year=this_year(), budget=100_000_000)
     late_yesterday = quick_claim(make.firm().id, manager.id, [("parts", 2_000_000)])
     early_today = quick_claim(make.firm().id, manager.id, [("parts", 4_000_000)])
@@ -223,53 +245,48 @@ def test_settlement_cutoff_is_the_end_of_the_date_in_seoul(boss, make, manager):
     db.session.commit()
 
     yesterday = (seoul_today() - timedelta(days=1)).isoformat()
-    batch = boss.post("/ledger/settlements", json={"date": yesterday})
-    assert batch.status_code == 200, batch.get_json()
-    assert (batch.get_json()["claims_settled"], batch.get_json()["amount"]) == (1, 1_000_000)
+    batch = _settle(boss, second, {"date": yesterday})
+    assert (batch["claims_settled"], batch["amount"]) == (1, 1_000_000)
     assert _claim_status(late_yesterday) == "settled"
     assert _claim_status(early_today) == "approved"
 
-    today = boss.post("/ledger/settlements", json={}).get_json()
+    today = _settle(boss, second, {})
     assert (today["claims_settled"], today["amount"]) == (1, 2_000_000)
-    assert today["batch_id"] != batch.get_json()["batch_id"]
+    assert today["batch_id"] != batch["batch_id"]
     assert _claim_status(early_today) == "settled"
     assert_books_ok()
 
 
 def test_a_later_call_returns_the_same_batch_and_new_claims_go_to_the_next_date(
-    boss, make, manager, monkeypatch
+    boss, second, make, manager, monkeypatch
 ):
-    fiscal_year = make.fiscal_year(year=this_year(), budget=100_000_000)
+    fiscal_year = make.fiscal_year(
+        year=this_year(), budget=100_000_000, second_approval_from=ONE_APPROVER
+    )
     fy_id = fiscal_year.id
     early = [quick_claim(make.firm().id, manager.id, [("parts", 2_000_000)]) for _ in range(2)]
     late = quick_claim(make.firm().id, manager.id, [("parts", 6_000_000)])
     for claim_id in early:
         assert boss.post(f"/claims/{claim_id}/approve").status_code == 200
 
-    first = boss.post("/ledger/settlements", json={})
-    assert first.status_code == 200, first.get_json()
-    body = first.get_json()
+    body = _settle(boss, second, {})
     assert (body["claims_settled"], body["amount"]) == (2, 2_000_000)
     assert body["date"] == seoul_today().isoformat()
     assert all(_ticket_status(c) == "closed" for c in early)  # settled claims close tickets
 
     assert boss.post(f"/claims/{late}/approve").status_code == 200
-    again = boss.post("/ledger/settlements", json={"date": seoul_today().isoformat()})
-    assert again.status_code == 200
-    assert again.get_json() == body
+    again = _settle(boss, second, {"date": seoul_today().isoformat()})
+    assert again == body
     assert _claim_status(late) == "approved"
     assert _ticket_status(late) == "confirmed"
     assert db.session.scalar(select(func.count()).where(PayoutLine.claim_id == late)) == 0
 
     tomorrow = seoul_today() + timedelta(days=1)
     monkeypatch.setattr(settlement, "seoul_today", lambda: tomorrow)
-    next_day = boss.post("/ledger/settlements", json={})
-    assert next_day.status_code == 200, next_day.get_json()
-    assert next_day.get_json()["date"] == tomorrow.isoformat()
-    assert (next_day.get_json()["claims_settled"], next_day.get_json()["amount"]) == (
-        1,
-        3_000_000,
-    )
+    monkeypatch.setattr(approval_services, "seoul_today", lambda: tomorrow)
+    next_day = _settle(boss, second, {})
+    assert next_day["date"] == tomorrow.isoformat()
+    assert (next_day["claims_settled"], next_day["amount"]) == (1, 3_000_000)
     assert _claim_status(late) == "settled"
     assert _ticket_status(late) == "closed"
     assert transactions_of(late, "settle") == 1
@@ -278,7 +295,7 @@ def test_a_later_call_returns_the_same_batch_and_new_claims_go_to_the_next_date(
     assert_books_ok()
 
 
-def test_void_releases_the_reservation_and_closes_the_ticket(boss, make, manager):
+def test_void_releases_the_reservation_and_closes_the_ticket(boss, second, make, manager):
     fiscal_year = make.fiscal_year(year=this_year(), budget=100_000_000)
     fy_id = fiscal_year.id
     firm_id = make.firm().id
@@ -291,9 +308,11 @@ def test_void_releases_the_reservation_and_closes_the_ticket(boss, make, manager
 
     no_reason = boss.post(f"/claims/{doomed}/void", json={"reason": " "})
     assert no_reason.status_code == 422
-    voided = boss.post(f"/claims/{doomed}/void", json={"reason": "허위 청구 확인"})
-    assert voided.status_code == 200, voided.get_json()
-    assert voided.get_json()["status"] == "voided"
+    voided = confirmed(
+        second, boss.post(f"/claims/{doomed}/void", json={"reason": "허위 청구 확인"})
+    )
+    assert voided["result"] == {"claim_id": doomed, "status": "voided", "released": 2_500_000}
+    assert _claim_status(doomed) == "voided"
     assert balances(fy_id)["pool_available"] == 100_000_000 - 1_000_000
     assert balances(fy_id)["pool_reserved"] == 1_000_000
     assert usage(fy_id, firm_id, "emergency") == (1_000_000, 0)
@@ -309,7 +328,7 @@ def test_void_releases_the_reservation_and_closes_the_ticket(boss, make, manager
     assert twice.get_json()["current_status"] == "voided"
     assert transactions_of(doomed, "release") == 1
 
-    settled = boss.post("/ledger/settlements", json={}).get_json()
+    settled = _settle(boss, second, {})
     assert (settled["claims_settled"], settled["amount"]) == (1, 1_000_000)
     assert _claim_status(doomed) == "voided"
     assert transactions_of(doomed, "settle") == 0
@@ -343,13 +362,15 @@ def test_reject_closes_the_ticket_and_moves_no_money(boss, make, manager):
     assert_books_ok()
 
 
-def test_settlement_closes_each_ticket_with_its_history_row_and_audit_event(boss, make, manager):
+def test_settlement_closes_each_ticket_with_its_history_row_and_audit_event(
+    boss, second, make, manager
+):
     make.fiscal_year(year=this_year(), budget=100_000_000)
     settled = [quick_claim(make.firm().id, manager.id, [("parts", 2_000_000)]) for _ in range(3)]
     waiting = quick_claim(make.firm().id, manager.id, [("parts", 2_000_000)])  # not approved
     for claim_id in settled:
         assert boss.post(f"/claims/{claim_id}/approve").status_code == 200
-    assert boss.post("/ledger/settlements", json={}).status_code == 200
+    assert _settle(boss, second, {})["claims_settled"] == 3
 
     db.session.rollback()
     tickets = dict(db.session.execute(select(Claim.id, Claim.ticket_id)).all())

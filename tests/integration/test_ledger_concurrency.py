@@ -18,6 +18,7 @@ from aftercare.claims.services import approve_claim
 from aftercare.extensions import db
 from aftercare.ledger.models import LedgerTransaction
 from tests.integration.ledger_support import (
+    ONE_APPROVER,
     assert_books_ok,
     assert_caps_and_pool_hold,
     balances,
@@ -112,7 +113,9 @@ def test_the_same_claim_approved_by_16_requests_is_reserved_once(app, make):
 
 def test_two_claims_of_one_firm_racing_past_its_cap(app, make):
     """Six firms at once, each with two claims of 3,000,000 against a 5,000,000 cap."""
-    fy_id = make.fiscal_year(year=this_year(), budget=1_000_000_000).id
+    fy_id = make.fiscal_year(
+        year=this_year(), budget=1_000_000_000, second_approval_from=ONE_APPROVER
+    ).id
     manager_id = make.user("manager").id
     firms = [make.firm().id for _ in range(6)]
     claim_ids, owner = [], {}

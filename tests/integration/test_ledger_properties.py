@@ -1,6 +1,11 @@
 """Property: any sequence of approve / void / reject / settle / fund / eligibility changes keeps
 every ledger invariant (SPEC §5) after every step.
 
+Three managers: the first approves pending claims (and voids, rejects, funds), the
+second gives the second approval to claims awaiting it (SPEC §11, shares from the
+year's default 3,000,000 won), and a third changes lines' eligibility (who may then
+approve neither step).
+
 Each example gets a fresh SQLite database copied from the migrated template (SQLite only,
 to keep the suite quick; the services are the same on PostgreSQL). A model of the
 formula is checked against each approval: the result equals the preview taken just
@@ -10,6 +15,7 @@ before it, and a refusal carries the preview's reason.
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from unittest import mock
@@ -19,6 +25,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from aftercare import create_app
+from aftercare.auth.models import User
 from aftercare.claims.models import Claim
 from aftercare.claims.services import (
     approve_claim,
@@ -109,7 +116,8 @@ LIMITS_EXAMPLE = {
 
 def _check_claims() -> None:
     for claim in db.session.scalars(select(Claim)):
-        if claim.status in ("pending", "rejected"):
+        rejected_before_approval = claim.status == "rejected" and claim.first_approved_by_id is None
+        if claim.status == "pending" or rejected_before_approval:
             assert claim.fiscal_year_id is None, claim.id
             assert claim.government_share is None
             continue
@@ -120,13 +128,16 @@ def _check_claims() -> None:
     db.session.rollback()
 
 
-def _approve(manager, claim_id: int) -> None:
+def _approve(managers: Managers, claim_id: int) -> None:
     claim = db.session.get(Claim, claim_id)
     status = claim.status
+    if status == "awaiting_second_approval":
+        _approve_second(managers, claim_id, claim.government_share)
+        return
     figures = preview(claim) if status == "pending" else None
     refused: str | None = None
     try:
-        approved = approve_claim(manager, claim_id)
+        approved = approve_claim(managers.first, claim_id)
     except Conflict as refusal:
         db.session.rollback()
         refused = refusal.reason
@@ -137,19 +148,42 @@ def _approve(manager, claim_id: int) -> None:
         return
     assert status == "pending"
     assert figures.refusal is None
+    two = approved.government_share >= 3_000_000
+    assert approved.status == ("awaiting_second_approval" if two else "approved")
     assert approved.government_share == figures.government_share
     assert approved.limited_by == figures.limited_by
     assert approved.firm_share == figures.firm_share
     event(f"approved, limited by {approved.limited_by}")
 
 
-def _run(data: dict, manager, fy_year: int, claim_ids: list[int]) -> None:
+def _approve_second(managers: Managers, claim_id: int, share: int) -> None:
+    refusal = None
+    try:
+        approve_claim(managers.first, claim_id)
+    except Conflict as refused:
+        db.session.rollback()
+        refusal = refused.reason
+    assert refusal == "four_eyes"
+    approved = approve_claim(managers.second, claim_id)
+    assert (approved.status, approved.government_share) == ("approved", share)
+    event("second approval")
+
+
+@dataclass
+class Managers:
+    first: User
+    second: User
+    clerk: User  # changes lines' eligibility
+
+
+def _run(data: dict, managers: Managers, fy_year: int, claim_ids: list[int]) -> None:
+    manager = managers.first
     day = seoul_today()
     for action in data["steps"]:
         kind = action[0]
         try:
             if kind == "approve":
-                _approve(manager, claim_ids[action[1]])
+                _approve(managers, claim_ids[action[1]])
             elif kind == "void":
                 void_claim(manager, claim_ids[action[1]], "property void")
             elif kind == "reject":
@@ -169,7 +203,9 @@ def _run(data: dict, manager, fy_year: int, claim_ids: list[int]) -> None:
                 claim = db.session.get(Claim, claim_ids[action[1]])
                 lines = lines_of(claim)
                 line = lines[action[2] % len(lines)]
-                set_line_eligibility(manager, claim.id, line.id, action[3], "property change")
+                set_line_eligibility(
+                    managers.clerk, claim.id, line.id, action[3], "property change"
+                )
         except DomainError:
             db.session.rollback()
         assert_books_ok()
@@ -213,12 +249,13 @@ def test_random_money_actions_keep_every_invariant(sqlite_template, tmp_path):
             )
             fy_id, fy_year = fiscal_year.id, fiscal_year.year
             manager = make.user("manager")
+            managers = Managers(manager, make.user("manager"), make.user("manager"))
             firms = [make.firm().id, make.firm().id]
             claim_ids = [
                 quick_claim(firms[firm], manager.id, lines, category)
                 for firm, category, lines in data["claims"]
             ]
-            _run(data, manager, fy_year, claim_ids)
+            _run(data, managers, fy_year, claim_ids)
             pools = balances(fy_id)
             budget = db.session.get(FiscalYear, fy_id).budget
             assert sum(pools[n] for n in ("pool_available", "pool_reserved", "paid_out")) == budget

@@ -30,6 +30,7 @@ ORDER: list[tuple[str, ...]] = [
     ("meisters",),
     ("claims",),
     ("payouts",),
+    ("approvals",),
     ("reports",),
     ("jobs", "admin"),
     ("cli",),

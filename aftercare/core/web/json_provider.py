@@ -29,7 +29,10 @@ class OrjsonProvider(DefaultJSONProvider):
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         if set(kwargs) - {"indent", "separators"}:
             return super().dumps(obj, **kwargs)
-        return self._encode(obj, pretty=bool(kwargs.get("indent"))).decode()
+        try:
+            return self._encode(obj, pretty=bool(kwargs.get("indent"))).decode()
+        except TypeError:  # orjson stops at 64-bit integers (a test client's odd body)
+            return super().dumps(obj, **kwargs)
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         return self._respond(self._prepare_response_obj(args, kwargs), OPTIONS)

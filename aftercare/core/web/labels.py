@@ -67,6 +67,7 @@ COST_KIND_LABELS = {
 
 CLAIM_STATUS_LABELS = {
     "pending": _l("Pending approval"),
+    "awaiting_second_approval": _l("Awaiting second approval"),
     "approved": _l("Approved"),
     "rejected": _l("Rejected"),
     "settled": _l("Settled"),

@@ -200,6 +200,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
         ("assets.index", N_("Assets")),
         ("meisters.index", N_("Meisters")),
         ("ledger.pool", N_("Ledger")),
+        ("approvals.index", N_("Approval requests")),
         ("jobs.index", N_("Jobs")),
     ],
     "auditor": [
@@ -207,6 +208,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
         ("claims.index", N_("Claims")),
         ("assets.index", N_("Assets")),
         ("ledger.pool", N_("Ledger")),
+        ("approvals.index", N_("Approval requests")),
         ("audit.index", N_("Audit log")),
     ],
     "admin": [("admin.users", N_("Users"))],
