@@ -11,6 +11,7 @@ from sqlalchemy import Executable, text
 from aftercare.auth.models import User
 from aftercare.auth.services import create_user, issue_token
 from aftercare.domain.registration import check_digit
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
 from aftercare.firms.services import create_firm
@@ -132,3 +133,50 @@ class ApiClient:
 
     def delete(self, path: str, headers: dict[str, str] | None = None):
         return self.client.delete(f"/api/v1{path}", headers=self._headers(headers))
+
+
+def pending_claim(api: ApiClient, make: Factory, unit_price: int = 1_000_000) -> dict[str, Any]:
+    """A claim taken through the API from filing to the firm's sign-off (pending approval)."""
+    firm = make.firm(region="busan")
+    facts = {
+        "firm_id": firm.id,
+        "firm_name": firm.name,
+        "registration_number": firm.registration_number,
+    }
+    firm_api = api.as_(make.user("firm", firm=firm))
+    manager_api = api.as_(make.user("manager"))
+    meister_user = make.meister(specialties=["plc"], regions=["busan"])
+    meister_api = api.as_(meister_user)
+    ticket = firm_api.post(
+        "/tickets",
+        json={
+            "category": "breakdown",
+            "severity": "high",
+            "title": "PLC 통신 두절",
+            "description": "2호 라인 정지",
+            "tags": ["plc"],
+        },
+    )
+    assert ticket.status_code == 201, ticket.get_json()
+    tid = ticket.get_json()["id"]
+    assert (
+        manager_api.post(f"/tickets/{tid}/triage", json={"decision": "accept"}).status_code == 200
+    )
+    assigned = manager_api.post(f"/tickets/{tid}/assign", json={"meister_id": meister_user.id})
+    assert assigned.status_code == 200, assigned.get_json()
+    assert meister_api.post(f"/tickets/{tid}/accept").status_code == 200
+    visit = meister_api.post(
+        f"/tickets/{tid}/visits",
+        json={
+            "visited_on": seoul_today().isoformat(),
+            "hours": 2,
+            "notes": "교체",
+            "cost_lines": [
+                {"kind": "labour", "description": "수리", "quantity": 1, "unit_price": unit_price}
+            ],
+        },
+    )
+    assert visit.status_code == 201, visit.get_json()
+    assert meister_api.post(f"/tickets/{tid}/resolve", json={"summary": "완료"}).status_code == 200
+    confirmed = firm_api.post(f"/tickets/{tid}/confirm", json={"rating": 5}).get_json()
+    return facts | {"ticket_id": tid, "claim_id": confirmed["claim"]["id"]}

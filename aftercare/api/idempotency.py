@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, make_response, request
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from aftercare.api.base import api_user
@@ -29,14 +28,6 @@ def _fingerprint() -> str:
     return hashlib.sha256(
         b"\n".join([request.method.encode(), request.path.encode(), body])
     ).hexdigest()
-
-
-def _stored(user_id: int, key: str) -> IdempotencyRecord | None:
-    return db.session.scalar(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
-        )
-    )
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
@@ -78,7 +69,7 @@ def idempotent(
             raise ValidationFailed({HEADER: ["At most 200 characters."]})
         user_id = api_user().id
         fingerprint = _fingerprint()
-        record = _stored(user_id, key)
+        record = IdempotencyRecord.find(user_id, key)
         if record is not None:
             return _replay(record, fingerprint)
         session = db.session()
@@ -87,7 +78,8 @@ def idempotent(
             response = make_response(view(*args, **kwargs))
         except DomainError:
             db.session.rollback()
-            record = _stored(user_id, key)  # a concurrent twin may have succeeded meanwhile
+            # a concurrent twin may have succeeded meanwhile
+            record = IdempotencyRecord.find(user_id, key)
             if record is not None:
                 return _replay(record, fingerprint)
             raise
@@ -135,7 +127,7 @@ def _store(user_id: int, key: str, fingerprint: str, response: Response) -> Resp
         db.session.commit()
     except IntegrityError:  # a concurrent twin stored this key first: its answer stands
         db.session.rollback()
-        record = _stored(user_id, key)
+        record = IdempotencyRecord.find(user_id, key)
         if record is None:
             raise
         return _replay(record, fingerprint)

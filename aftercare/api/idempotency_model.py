@@ -1,10 +1,13 @@
-"""Stored answers of money-moving API calls, keyed by user and Idempotency-Key."""
+"""Stored answers of actions that must happen once: API calls with an Idempotency-Key
+(the stored JSON answer) and HTML forms with a one-time token (the address of what
+the first submission made). One table, one rule: keyed by user and key, written in
+the same transaction as the change it records."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercare.db import utcnow
@@ -22,3 +25,7 @@ class IdempotencyRecord(db.Model):
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    @classmethod
+    def find(cls, user_id: int, key: str) -> IdempotencyRecord | None:
+        return db.session.scalar(select(cls).where(cls.user_id == user_id, cls.key == key))

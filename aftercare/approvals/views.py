@@ -21,6 +21,7 @@ from aftercare.approvals.models import ApprovalRequest
 from aftercare.auth.login import role_required
 from aftercare.core.pagination import keyset_page, parse_limit
 from aftercare.core.web.forms import apply_errors
+from aftercare.core.web.once import Done, submit_once
 from aftercare.core.web.templating import won
 from aftercare.domain.errors import DomainError, ValidationFailed
 from aftercare.extensions import db
@@ -81,15 +82,23 @@ def confirm(request_id: int):
     approval = services.request_for(current_user, request_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        batch_existed = approval.kind == "settlement" and _batch_exists(approval.payload["date"])
+        settlement = approval.kind == "settlement"
+        batch_existed = settlement and _batch_exists(approval.payload["date"])
+
+        def confirm_once() -> Done:
+            confirmed = services.confirm_request(current_user, request_id)
+            url = (
+                url_for("ledger.batch", batch_id=confirmed.result["batch_id"])
+                if settlement
+                else url_for("approvals.index")
+            )
+            return Done(url, _done_message(confirmed, batch_existed))
+
         try:
-            approval = services.confirm_request(current_user, request_id)
+            # a settlement commits chunk by chunk (its batch is idempotent per date)
+            return submit_once(form, confirm_once, one_transaction=not settlement)
         except DomainError as error:
             return _refused(error)
-        flash(_done_message(approval, batch_existed), "success")
-        if approval.kind == "settlement":
-            return redirect(url_for("ledger.batch", batch_id=approval.result["batch_id"]))
-        return redirect(url_for("approvals.index"))
     return render_template("approvals/decide.html", approval=approval, form=form, action="confirm")
 
 
@@ -133,14 +142,16 @@ def refuse(request_id: int):
     approval = services.request_for(current_user, request_id)
     form = ReasonForm()
     if request.method == "POST":
-        try:
+
+        def refuse_once() -> Done:
             services.refuse_request(current_user, request_id, form.reason.data or "")
+            message = _("Request #%(id)d refused.", id=request_id)
+            return Done(url_for("approvals.index"), message)
+
+        try:
+            return submit_once(form, refuse_once)
         except ValidationFailed as error:
-            db.session.rollback()
             apply_errors(form, error)
         except DomainError as error:
             return _refused(error)
-        else:
-            flash(_("Request #%(id)d refused.", id=request_id), "success")
-            return redirect(url_for("approvals.index"))
     return render_template("approvals/decide.html", approval=approval, form=form, action="refuse")

@@ -9,12 +9,13 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from aftercare.core.web.once import OnceForm
 from aftercare.domain.assets import ASSET_KINDS
 
 KIND_LABELS = {"equipment": _l("Equipment"), "system": _l("System (software)")}
 
 
-class AssetForm(FlaskForm):
+class AssetForm(OnceForm):
     firm_id = IntegerField(_l("Firm ID"), validators=[Optional()])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(

@@ -16,6 +16,7 @@ from aftercare.assets.forms import KIND_LABELS, AssetForm, ConfirmForm
 from aftercare.assets.models import Asset
 from aftercare.core.pagination import parse_limit
 from aftercare.core.web.forms import apply_errors
+from aftercare.core.web.once import Done, submit_once
 from aftercare.domain.errors import ValidationFailed
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
@@ -73,15 +74,20 @@ def new():
     form = AssetForm()
     if request.method == "GET" and current_user.role == "manager":
         form.firm_id.data = request.args.get("firm_id", type=int)
-    asset = _save(form, lambda data: services.create_asset(current_user, data))
-    if asset is not None:
-        flash(_("Asset %(name)s registered.", name=asset.name), "success")
-        return redirect(url_for("assets.detail", asset_id=asset.id))
+
+    def create(data: dict[str, Any]) -> Done:
+        asset = services.create_asset(current_user, data)
+        message = _("Asset %(name)s registered.", name=asset.name)
+        return Done(url_for("assets.detail", asset_id=asset.id), message)
+
+    answer = _save(form, lambda data: submit_once(form, lambda: create(data)))
+    if answer is not None:
+        return answer
     status = 422 if form.is_submitted() else 200
     return render_template("assets/form.html", form=form, asset=None), status
 
 
-def _save(form: AssetForm, save: Any) -> Asset | None:
+def _save(form: AssetForm, save: Any) -> Any:
     """Validate the form and call `save(data)`; on failure put the errors on the form."""
     if not form.validate_on_submit():
         return None

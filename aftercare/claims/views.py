@@ -15,8 +15,8 @@ from aftercare.claims.models import Claim
 from aftercare.core.pagination import keyset_page, parse_limit
 from aftercare.core.web.exports import export_response
 from aftercare.core.web.forms import apply_errors
+from aftercare.core.web.once import Done, submit_once
 from aftercare.domain.errors import Conflict, ValidationFailed
-from aftercare.extensions import db
 from aftercare.ledger.queries import current_fiscal_year, firm_usage
 from aftercare.reports.rows import CLAIM_COLUMNS, claim_rows
 from aftercare.tickets.forms import ReasonForm
@@ -81,12 +81,14 @@ def _back(claim_id: int):
 @bp.route("/<int:claim_id>/approve", methods=["POST"])
 @role_required("manager")
 def approve(claim_id: int):
-    try:
+    def approve_once() -> Done:
         claim = services.approve_claim(current_user, claim_id)
+        return Done(url_for("claims.detail", claim_id=claim_id), _approval_message(claim))
+
+    try:
+        return submit_once(ApproveForm(), approve_once)
     except Conflict as error:
         flash(_("Approval refused: %(why)s", why=_(error.message)), "warning")
-    else:
-        flash(_approval_message(claim), "success")
     return _back(claim_id)
 
 
@@ -107,17 +109,18 @@ def _decision_page(claim_id: int, action: str, run, done: str | None):
     claim = services.claim_for(current_user, claim_id)
     form = ReasonForm()
     if request.method == "POST":
-        try:
+
+        def decide() -> Done:
             result = run(current_user, claim_id, form.reason.data or "")
+            url = url_for("claims.detail", claim_id=claim_id)
+            return Done(url, done or _void_requested(result.id))
+
+        try:
+            return submit_once(form, decide)
         except ValidationFailed as error:
-            db.session.rollback()
             apply_errors(form, error)
         except Conflict as error:
-            db.session.rollback()
             flash(_(error.message), "warning")
-            return _back(claim_id)
-        else:
-            flash(done or _void_requested(result.id), "success")
             return _back(claim_id)
     return render_template("claims/decide.html", claim=claim, form=form, action=action)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from aftercare.core.web.labels import SIZE_LABELS
+from aftercare.core.web.once import OnceForm
 from aftercare.core.web.templating import region_label
 from aftercare.domain.vocab import REGIONS, SizeClass
 
@@ -23,7 +23,7 @@ def size_choices() -> list[tuple[str, Any]]:
     return [("", _l("Choose…")), *((size.value, SIZE_LABELS[size.value]) for size in SizeClass)]
 
 
-class FirmForm(FlaskForm):
+class FirmForm(OnceForm):
     name = StringField(_l("Firm name"), validators=[DataRequired(), Length(max=200)])
     registration_number = StringField(
         _l("Business registration number"), validators=[DataRequired(), Length(max=14)]

@@ -16,6 +16,7 @@ from aftercare.auth.login import role_required
 from aftercare.auth.models import User
 from aftercare.core.pagination import keyset_page, parse_limit
 from aftercare.core.web.forms import apply_errors
+from aftercare.core.web.once import Done, submit_once
 from aftercare.domain.errors import DomainError, ValidationFailed
 from aftercare.domain.registration import format_registration_number
 from aftercare.domain.vocab import REGIONS, SizeClass
@@ -99,7 +100,7 @@ def index():
     )
 
 
-def _submit(form: FirmForm, save: Any, firm_id: int | None = None) -> Firm | None:
+def _submit(form: FirmForm, save: Any, firm_id: int | None = None) -> Any:
     """Validate the form and call `save(data)`; on failure put the errors on the form."""
     if not form.validate_on_submit():
         if form.is_submitted():
@@ -133,10 +134,15 @@ def _add_service_errors(form: FirmForm, firm_id: int | None) -> None:
 @role_required("manager")
 def new():
     form = FirmForm()
-    firm = _submit(form, lambda data: services.create_firm(current_user, data))
-    if firm is not None:
-        flash(_("Firm %(name)s registered.", name=firm.name), "success")
-        return redirect(url_for("firms.detail", firm_id=firm.id))
+
+    def create(data: dict[str, Any]) -> Done:
+        firm = services.create_firm(current_user, data)
+        message = _("Firm %(name)s registered.", name=firm.name)
+        return Done(url_for("firms.detail", firm_id=firm.id), message)
+
+    answer = _submit(form, lambda data: submit_once(form, lambda: create(data)))
+    if answer is not None:
+        return answer
     status = 422 if form.is_submitted() else 200
     return render_template("firms/form.html", form=form, firm=None), status
 

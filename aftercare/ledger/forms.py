@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from wtforms.widgets import TextInput
 
+from aftercare.core.web.once import OnceForm
 from aftercare.ledger.services import MONEY_MAX
 
 
@@ -23,7 +23,7 @@ class WonField(IntegerField):
         super().process_formdata(valuelist)
 
 
-class AddBudgetForm(FlaskForm):
+class AddBudgetForm(OnceForm):
     year = HiddenField(id="budget-year", validators=[DataRequired()])
     amount = WonField(
         _l("Amount (won)"),
@@ -42,7 +42,7 @@ class AddBudgetForm(FlaskForm):
     submit = SubmitField(_l("Request budget addition"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(OnceForm):
     """An empty form: a POST with a CSRF token, after a confirmation step."""
 
     submit = SubmitField(_l("Confirm"))

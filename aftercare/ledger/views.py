@@ -43,6 +43,7 @@ from aftercare.claims.models import Claim
 from aftercare.core import exports as shared_exports
 from aftercare.core.pagination import Page, decode_cursor, encode_cursor, keyset_page, parse_limit
 from aftercare.core.web.forms import apply_errors
+from aftercare.core.web.once import Done, submit_once
 from aftercare.core.web.templating import won
 from aftercare.domain.errors import DomainError, ValidationFailed
 from aftercare.domain.time import seoul_midnight_utc, seoul_today
@@ -218,27 +219,26 @@ def add_budget():
         flash(_("No such fiscal year."), "danger")
         return redirect(url_for("ledger.pool"))
     if form.validate_on_submit():
-        try:
+
+        def ask() -> Done:
             request_ = approvals.request_budget(
                 current_user, fiscal_year.year, form.amount.data, form.reason.data
             )
+            message = _(
+                "Request #%(id)d to add %(amount)s to the fiscal year %(year)d pool is "
+                "waiting for another manager's confirmation.",
+                id=request_.id,
+                amount=won(form.amount.data),
+                year=fiscal_year.year,
+            )
+            return Done(url_for("ledger.pool", year=fiscal_year.year), message)
+
+        try:
+            return submit_once(form, ask)
         except ValidationFailed as error:
             apply_errors(form, error)
         except DomainError as error:
-            db.session.rollback()
             flash(_(error.message), "danger")
-            return redirect(url_for("ledger.pool", year=fiscal_year.year))
-        else:
-            flash(
-                _(
-                    "Request #%(id)d to add %(amount)s to the fiscal year %(year)d pool is "
-                    "waiting for another manager's confirmation.",
-                    id=request_.id,
-                    amount=won(form.amount.data),
-                    year=fiscal_year.year,
-                ),
-                "success",
-            )
             return redirect(url_for("ledger.pool", year=fiscal_year.year))
     return _render_pool(fiscal_year, budget_form=form), 422
 
@@ -266,21 +266,21 @@ def settle():
     day = seoul_today()
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
+
+        def ask() -> Done:
             request_ = approvals.request_settlement(current_user, day)
-        except DomainError as error:
-            db.session.rollback()
-            flash(_(error.message), "danger")
-            return redirect(url_for("ledger.pool"))
-        flash(
-            _(
+            message = _(
                 "Request #%(id)d to settle %(date)s is waiting for another manager's confirmation.",
                 id=request_.id,
                 date=day.isoformat(),
-            ),
-            "success",
-        )
-        return redirect(url_for("approvals.index"))
+            )
+            return Done(url_for("approvals.index"), message)
+
+        try:
+            return submit_once(form, ask)
+        except DomainError as error:
+            flash(_(error.message), "danger")
+            return redirect(url_for("ledger.pool"))
     return render_template(
         "ledger/settle_confirm.html", form=form, day=day, preview=_settlement_preview(day)
     )

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from aftercare.assets.services import active_assets
 from aftercare.core.web.labels import CATEGORY_LABELS, SEVERITY_LABELS, SUPPORT_TYPE_LABELS
+from aftercare.core.web.once import OnceForm
 
 NOT_AN_ID = -1  # a value no row has: the service then says which asset to choose
 
@@ -24,7 +25,7 @@ def optional_id(value: object) -> int | None:
     return int(text) if text.isdigit() and len(text) <= 10 else NOT_AN_ID
 
 
-class TicketForm(FlaskForm):
+class TicketForm(OnceForm):
     firm_id = IntegerField(_l("Firm ID"), validators=[Optional()])
     asset_id = SelectField(
         _l("Asset (equipment or system)"), choices=[], coerce=optional_id, validate_choice=False
@@ -66,11 +67,11 @@ class TriageForm(FlaskForm):
     )
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(OnceForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=10_000)])
 
 
-class CommentForm(FlaskForm):
+class CommentForm(OnceForm):
     body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=10_000)])
 
 

@@ -15,6 +15,7 @@ from aftercare.core.pagination import parse_limit
 from aftercare.core.web.exports import export_response
 from aftercare.core.web.forms import apply_errors
 from aftercare.core.web.labels import STATUS_LABELS
+from aftercare.core.web.once import Done, submit_once
 from aftercare.core.web.templating import query_args
 from aftercare.domain.bulk import MAX_ID, MAX_SELECTION
 from aftercare.domain.eligibility import eligibility_findings
@@ -123,20 +124,22 @@ def new():
             "description": form.description.data,
             "tags": form.tags.data,
         }
-        try:
+
+        def file() -> Done:
             ticket = services.file_ticket(current_user, data, _uploads(form.files.data))
+            return Done(
+                url_for("tickets.detail", ticket_id=ticket.id),
+                _("Ticket #%(id)d filed. The programme office will triage it.", id=ticket.id),
+            )
+
+        try:
+            return submit_once(form, file)
         except ValidationFailed as error:
             apply_errors(form, error)
             if "file" in error.errors:
                 form.files.errors = [*form.files.errors, *(_(m) for m in error.errors["file"])]
         except services.PayloadTooLarge:
             form.files.errors = [*form.files.errors, _("The file is too large.")]
-        else:
-            flash(
-                _("Ticket #%(id)d filed. The programme office will triage it.", id=ticket.id),
-                "success",
-            )
-            return redirect(url_for("tickets.detail", ticket_id=ticket.id))
     return render_template("tickets/new.html", form=form)
 
 
@@ -232,8 +235,13 @@ def comment(ticket_id: int):
     if current_user.role not in WRITERS:
         abort(403)
     form = CommentForm()
-    try:
+
+    def add() -> Done:
         services.add_comment(current_user, ticket_id, form.body.data or "")
+        return Done(url_for("tickets.detail", ticket_id=ticket_id), _("Comment added."))
+
+    try:
+        return submit_once(form, add)
     except ValidationFailed as error:
         _flash_domain_error(error)
     return _back(ticket_id)
@@ -500,11 +508,16 @@ def new_visit(ticket_id: int):
         if index is not None and 0 <= index < len(entries):
             entries.pop(index)
     elif form.validate_on_submit():
-        try:
+
+        def log() -> Done:
             visits.log_visit(
                 current_user, ticket_id, form.visited_on.data, form.hours.data,
                 form.notes.data or "", _lines_from(form),
             )  # fmt: skip
+            return Done(url_for("tickets.detail", ticket_id=ticket_id), _("Visit logged."))
+
+        try:
+            return submit_once(form, log)
         except ValidationFailed as error:
             apply_errors(form, error)
             for key, messages in error.errors.items():
@@ -512,9 +525,6 @@ def new_visit(ticket_id: int):
                     form.form_errors.extend(_(m) for m in messages)
         except Conflict as error:
             _flash_domain_error(error)
-            return _back(ticket_id)
-        else:
-            flash(_("Visit logged."), "success")
             return _back(ticket_id)
     return render_template(
         "work/visit.html", ticket=ticket, form=form, totals=_totals(_lines_from(form))

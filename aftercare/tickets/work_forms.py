@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from aftercare.core.web.labels import COST_KIND_LABELS
+from aftercare.core.web.once import OnceForm
 
 
 class CostLineForm(Form):
@@ -35,7 +36,7 @@ class CostLineForm(Form):
         return not (self.description.data or self.quantity.data or self.unit_price.data)
 
 
-class VisitForm(FlaskForm):
+class VisitForm(OnceForm):
     visited_on = DateField(_l("Visit date"), validators=[InputRequired()])
     hours = DecimalField(
         _l("Hours on site"), places=1, validators=[InputRequired(), NumberRange(min=0.1, max=24)]

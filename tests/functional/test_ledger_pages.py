@@ -18,62 +18,18 @@ from aftercare.extensions import db
 from aftercare.ledger.models import FiscalYear, LedgerTransaction
 from aftercare.ledger.services import add_budget
 from aftercare.payouts.models import PayoutBatch, ReconciliationRun
+from tests.helpers import pending_claim
 
 BUDGET = 10_000_000
 
 
 def approved_claim(api, make, manager=None, unit_price: int = 1_000_000) -> dict:
     """A claim taken through the API from filing to approval; returns its ids and share."""
-    firm = make.firm(region="busan")
-    facts = {
-        "firm_id": firm.id,
-        "firm_name": firm.name,
-        "registration_number": firm.registration_number,
-    }
-    firm_api = api.as_(make.user("firm", firm=firm))
-    manager_api = api.as_(manager or make.user("manager"))
-    meister_user = make.meister(specialties=["plc"], regions=["busan"])
-    meister_api = api.as_(meister_user)
-    ticket = firm_api.post(
-        "/tickets",
-        json={
-            "category": "breakdown",
-            "severity": "high",
-            "title": "PLC 통신 두절",
-            "description": "2호 라인 정지",
-            "tags": ["plc"],
-        },
-    )
-    assert ticket.status_code == 201, ticket.get_json()
-    tid = ticket.get_json()["id"]
-    assert (
-        manager_api.post(f"/tickets/{tid}/triage", json={"decision": "accept"}).status_code == 200
-    )
-    assigned = manager_api.post(f"/tickets/{tid}/assign", json={"meister_id": meister_user.id})
-    assert assigned.status_code == 200, assigned.get_json()
-    assert meister_api.post(f"/tickets/{tid}/accept").status_code == 200
-    visit = meister_api.post(
-        f"/tickets/{tid}/visits",
-        json={
-            "visited_on": seoul_today().isoformat(),
-            "hours": 2,
-            "notes": "교체",
-            "cost_lines": [
-                {"kind": "labour", "description": "수리", "quantity": 1, "unit_price": unit_price}
-            ],
-        },
-    )
-    assert visit.status_code == 201, visit.get_json()
-    assert meister_api.post(f"/tickets/{tid}/resolve", json={"summary": "완료"}).status_code == 200
-    confirmed = firm_api.post(f"/tickets/{tid}/confirm", json={"rating": 5}).get_json()
-    claim_id = confirmed["claim"]["id"]
-    approved = manager_api.post(f"/claims/{claim_id}/approve")
+    manager = manager or make.user("manager")
+    facts = pending_claim(api, make, unit_price=unit_price)
+    approved = api.as_(manager).post(f"/claims/{facts['claim_id']}/approve")
     assert approved.status_code == 200, approved.get_json()
-    return facts | {
-        "ticket_id": tid,
-        "claim_id": claim_id,
-        "share": approved.get_json()["government_share"],
-    }
+    return facts | {"share": approved.get_json()["government_share"]}
 
 
 @pytest.fixture
