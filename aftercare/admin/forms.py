@@ -8,6 +8,7 @@ from wtforms import EmailField, IntegerField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from aftercare.core.web.labels import ROLE_LABELS
+from aftercare.core.web.once import OnceForm
 from aftercare.domain.vocab import Role
 
 
@@ -15,7 +16,7 @@ def role_choices() -> list[tuple[str, str]]:
     return [(r.value, ROLE_LABELS[r.value]) for r in Role]
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(OnceForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     role = SelectField(_l("Role"), choices=[], validators=[DataRequired()])
@@ -31,7 +32,7 @@ class UserCreateForm(FlaskForm):
         self.role.choices = role_choices()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(OnceForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10)])
     submit = SubmitField(_l("Reset password"))
 

@@ -8,11 +8,14 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from aftercare.admin.forms import ConfirmForm, ResetPasswordForm, UserCreateForm
+from aftercare.approvals import services as approvals
+from aftercare.approvals.models import ApprovalRequest
 from aftercare.auth import services
 from aftercare.auth.login import role_required
 from aftercare.auth.models import User
 from aftercare.core.pagination import keyset_page, parse_limit
 from aftercare.core.web.forms import apply_errors
+from aftercare.core.web.once import Done, submit_once
 from aftercare.db import utcnow
 from aftercare.domain.errors import DomainError, ValidationFailed
 from aftercare.extensions import db
@@ -44,8 +47,9 @@ def users():
 def create_user():
     form = UserCreateForm()
     if form.validate_on_submit():
-        try:
-            user = services.create_user(
+
+        def create() -> Done:
+            made = approvals.add_user(
                 current_user,
                 email=form.email.data,
                 name=form.name.data,
@@ -54,12 +58,20 @@ def create_user():
                 firm_id=form.firm_id.data,
                 language=form.language.data,
             )
+            if isinstance(made, ApprovalRequest):
+                return Done(url_for("approvals.index"), _waiting(made))
+            message = _("User %(email)s created.", email=made.email)
+            return Done(url_for("admin.user_detail", user_id=made.id), message)
+
+        try:
+            return submit_once(form, create)
         except ValidationFailed as error:
             apply_errors(form, error)
-        else:
-            flash(_("User %(email)s created.", email=user.email), "success")
-            return redirect(url_for("admin.user_detail", user_id=user.id))
     return render_template("admin/user_form.html", form=form)
+
+
+def _waiting(request_: ApprovalRequest) -> str:
+    return _("Request #%(id)d is waiting for another administrator's confirmation.", id=request_.id)
 
 
 def _user_or_404(user_id: int) -> User:
@@ -103,13 +115,21 @@ def reset_password(user_id: int):
     user = _user_or_404(user_id)
     form = ResetPasswordForm()
     if form.validate_on_submit():
+
+        def reset() -> Done:
+            made = approvals.reset_user_password(current_user, user.id, form.password.data)
+            if isinstance(made, ApprovalRequest):
+                return Done(url_for("approvals.index"), _waiting(made))
+            message = _(
+                "Password reset; the user's API tokens were revoked. They must choose a "
+                "new password at their next sign-in."
+            )
+            return Done(url_for("admin.user_detail", user_id=user.id), message)
+
         try:
-            services.reset_password(current_user, user.id, form.password.data)
+            return submit_once(form, reset)
         except ValidationFailed as error:
             apply_errors(form, error)
-        else:
-            flash(_("Password reset; the user's API tokens were revoked."), "success")
-            return redirect(url_for("admin.user_detail", user_id=user.id))
     return render_template(
         "admin/user_detail.html",
         user=user,

@@ -18,7 +18,8 @@ blp = Blueprint(
     "approvals_api",
     __name__,
     url_prefix="/api/v1",
-    description="Approval requests: budget additions, voids and settlements (four eyes)",
+    description="Approval requests (four eyes): budget additions, voids and settlements "
+    "(managers), privileged accounts and their password resets (admins)",
 )
 
 
@@ -44,12 +45,15 @@ ApprovalRequestList = list_schema(ApprovalRequestSchema, "ApprovalRequestList")
 
 
 @blp.route("/approval-requests", methods=["GET"])
-@roles_required(Role.MANAGER, Role.AUDITOR)
+@roles_required(Role.MANAGER, Role.AUDITOR, Role.ADMIN)
 @blp.arguments(ApprovalRequestQuery, location="query")
 @blp.response(200, ApprovalRequestList)
 def list_requests(query: dict):
-    """Requests, newest first; filter by `status` and `kind`."""
-    stmt = select(ApprovalRequest)
+    """Requests, newest first; filter by `status` and `kind`. Managers and auditors see
+    money requests, admins account requests."""
+    stmt = select(ApprovalRequest).where(
+        ApprovalRequest.kind.in_(services.kinds_seen_by(api_user().role))
+    )
     for name in ("status", "kind"):
         if query.get(name):
             stmt = stmt.where(getattr(ApprovalRequest, name) == query[name])
@@ -68,7 +72,8 @@ def get_request(request_id: int):
 @idempotent(one_transaction=False)
 @blp.response(200, ApprovalRequestSchema)
 def confirm(request_id: int):
-    """Another manager confirms: the budget is added, the claim voided or the date settled
+    """Another manager confirms: the budget is added, the claim voided or the date settled;
+    another admin confirms an account request: the account is created or the password set
     (`result`). The requester → 409 `four_eyes`; a decided request → 409."""
     return services.confirm_request(api_user(), request_id)
 

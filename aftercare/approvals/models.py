@@ -16,9 +16,13 @@ class ApprovalRequest(db.Model):
     __table_args__ = (Index("ix_approval_request_status_id", "status", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # budget | void | settlement
-    # budget {year, amount, reason}; void {claim_id, reason}; settlement {date}
+    kind: Mapped[str] = mapped_column(String(16))  # budget|void|settlement|account|password
+    # budget {year, amount, reason}; void {claim_id, reason}; settlement {date};
+    # account {email, name, role, language}; password {user_id, email, role}
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    # account and password: the chosen password's hash, never in the payload (which is
+    # audited and shown) and never sent out.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|confirmed|refused
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

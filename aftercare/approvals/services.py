@@ -1,5 +1,7 @@
-"""Four eyes on money actions (SPEC §11): budget additions, voids and manual settlement
-runs are requests one manager makes and another confirms or refuses.
+"""Four eyes (SPEC §11): budget additions, voids and manual settlement runs are requests
+one manager makes and another confirms or refuses; a manager, auditor or admin account,
+and the reset of such a password, are requests one admin makes and another confirms.
+An admin never decides a money request, nor a manager an account request.
 
 Confirming performs the action as the confirmer, in the same transaction as the
 request's decision (a settlement, which commits chunk by chunk, is the exception: the
@@ -18,6 +20,7 @@ from sqlalchemy import select
 
 from aftercare.approvals.models import ApprovalRequest
 from aftercare.audit.services import record_event
+from aftercare.auth import services as auth
 from aftercare.auth.models import User
 from aftercare.claims.services import claim_for, void_claim
 from aftercare.db import DEFER_COMMIT, utcnow
@@ -31,19 +34,41 @@ from aftercare.domain.errors import (
 )
 from aftercare.domain.text import N_
 from aftercare.domain.time import seoul_today
-from aftercare.domain.vocab import Role
+from aftercare.domain.vocab import PRIVILEGED_ROLES, Role
 from aftercare.extensions import db
 from aftercare.ledger import services as ledger
 from aftercare.ledger.models import FiscalYear
 from aftercare.payouts.settlement import settle_for_date
 
-KINDS = ("budget", "void", "settlement")
+MONEY_KINDS = ("budget", "void", "settlement")
+ACCOUNT_KINDS = ("account", "password")
+KINDS = MONEY_KINDS + ACCOUNT_KINDS
 STATUSES = ("pending", "confirmed", "refused")
+
+
+def deciding_role(kind: str) -> Role:
+    """Who asks for and decides a request of this kind (never someone of another role)."""
+    return Role.ADMIN if kind in ACCOUNT_KINDS else Role.MANAGER
+
+
+def kinds_seen_by(role: str) -> tuple[str, ...]:
+    """Managers and auditors see money requests; admins see account requests."""
+    if role == Role.ADMIN:
+        return ACCOUNT_KINDS
+    return MONEY_KINDS if role in (Role.MANAGER, Role.AUDITOR) else ()
 
 
 def _require_manager(actor: User) -> None:
     if actor.role != Role.MANAGER:
         raise Forbidden("Only programme managers ask for or decide money actions")
+
+
+def _require_role_for(actor: User, kind: str) -> None:
+    if deciding_role(kind) == Role.ADMIN:
+        if actor.role != Role.ADMIN:
+            raise Forbidden("Only administrators decide account requests")
+    else:
+        _require_manager(actor)
 
 
 def _reason(reason: str | None, field: str = "reason") -> str:
@@ -89,9 +114,40 @@ def request_settlement(actor: User, day: date | None = None) -> ApprovalRequest:
     return _create(actor, "settlement", {"date": day.isoformat()})
 
 
-def _create(actor: User, kind: str, payload: dict[str, Any]) -> ApprovalRequest:
+def add_user(actor: User, **details: Any) -> User | ApprovalRequest:
+    """An admin adds a user: firm and Meister accounts at once; a manager, auditor or
+    admin account as a request another admin confirms (the account exists only then)."""
+    if actor.role != Role.ADMIN or details.get("role") not in PRIVILEGED_ROLES:
+        return auth.create_user(actor, **details)
+    email = auth.normalize_email(details.get("email") or "")
+    name, role = (details.get("name") or "").strip(), details["role"]
+    language = details.get("language") or "ko"
+    password = details.get("password") or ""
+    auth.check_new_user(email, name, password, role, details.get("firm_id"), language)
+    payload = {"email": email, "name": name, "role": role, "language": language}
+    return _create(actor, "account", payload, password_hash=auth.hash_password(password))
+
+
+def reset_user_password(actor: User, user_id: int, password: str) -> User | ApprovalRequest:
+    """An admin resets a password: a firm's or Meister's at once; a manager's, auditor's
+    or admin's as a request another admin confirms."""
+    user, password_hash = auth.new_password_hash(actor, user_id, password)
+    if user.role not in PRIVILEGED_ROLES:
+        return auth.reset_password(actor, user_id, password)
+    payload = {"user_id": user.id, "email": user.email, "role": user.role}
+    return _create(actor, "password", payload, password_hash=password_hash)
+
+
+def _create(
+    actor: User, kind: str, payload: dict[str, Any], password_hash: str | None = None
+) -> ApprovalRequest:
     request = ApprovalRequest(
-        kind=kind, payload=payload, status="pending", requested_by_id=actor.id, reason=""
+        kind=kind,
+        payload=payload,
+        status="pending",
+        requested_by_id=actor.id,
+        reason="",
+        password_hash=password_hash,
     )
     request.requested_at = utcnow()
     db.session.add(request)
@@ -111,19 +167,21 @@ def _create(actor: User, kind: str, payload: dict[str, Any]) -> ApprovalRequest:
 
 
 def request_for(actor: User, request_id: int) -> ApprovalRequest:
-    """A request as managers and auditors see it (others: 403)."""
-    if actor.role not in (Role.MANAGER, Role.AUDITOR):
+    """A request as its deciders see it: money ones managers and auditors, account ones
+    admins (others: 403)."""
+    if not kinds_seen_by(actor.role):
         raise Forbidden("Your role may not see approval requests")
     request = db.session.get(ApprovalRequest, request_id)
     if request is None:
         raise NotFound("No such approval request")
+    if request.kind not in kinds_seen_by(actor.role):
+        raise Forbidden("Your role may not see this approval request")
     return request
 
 
 def _decidable(actor: User, request_id: int) -> ApprovalRequest:
     """The pending request, locked; refused to its own requester (four eyes)."""
-    request_for(actor, request_id)
-    _require_manager(actor)
+    _require_role_for(actor, request_for(actor, request_id).kind)
     request = db.session.get(
         ApprovalRequest,
         request_id,
@@ -136,7 +194,9 @@ def _decidable(actor: User, request_id: int) -> ApprovalRequest:
         )
     if request.requested_by_id == actor.id:
         raise Conflict(
-            N_("Another manager must decide this request."),
+            N_("Another administrator must decide this request.")
+            if request.kind in ACCOUNT_KINDS
+            else N_("Another manager must decide this request."),
             reason="four_eyes",
             current_status=request.status,
         )
@@ -208,6 +268,16 @@ def confirm_request(actor: User, request_id: int) -> ApprovalRequest:
 
 def _perform(actor: User, request: ApprovalRequest) -> dict[str, Any]:
     payload = request.payload
+    if request.kind == "account":
+        user = auth.create_confirmed_user(
+            actor, request.requested_by_id, payload, request.password_hash
+        )
+        return {"user_id": user.id}
+    if request.kind == "password":
+        user = auth.apply_confirmed_reset(
+            actor, request.requested_by_id, payload["user_id"], request.password_hash
+        )
+        return {"user_id": user.id}
     if request.kind == "budget":
         key = f"fund:{payload['year']}:request:{request.id}"
         txn = ledger.add_budget(actor, payload["year"], payload["amount"], payload["reason"], key)

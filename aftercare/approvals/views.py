@@ -35,9 +35,11 @@ KIND_LABELS = {
     "budget": _l("Budget addition"),
     "void": _l("Claim void"),
     "settlement": _l("Settlement run"),
+    "account": _l("New account"),
+    "password": _l("Password reset"),
 }
 REQUEST_STATUS_LABELS = {
-    "pending": _l("Waiting for a second manager"),
+    "pending": _l("Waiting for a second person"),
     "confirmed": _l("Confirmed"),
     "refused": _l("Refused"),
 }
@@ -49,10 +51,12 @@ def _labels() -> dict[str, Any]:
 
 
 @bp.route("")
-@role_required("manager", "auditor")
+@role_required("manager", "auditor", "admin")
 def index():
     status = request.args.get("status", "pending")
-    stmt = select(ApprovalRequest)
+    stmt = select(ApprovalRequest).where(
+        ApprovalRequest.kind.in_(services.kinds_seen_by(current_user.role))
+    )
     if status in services.STATUSES:
         stmt = stmt.where(ApprovalRequest.status == status)
     try:
@@ -76,7 +80,7 @@ def _refused(error: DomainError):
 
 
 @bp.route("/<int:request_id>/confirm", methods=["GET", "POST"])
-@role_required("manager")
+@role_required("manager", "admin")
 def confirm(request_id: int):
     """GET asks (the request, who asked); POST performs the action as the confirmer."""
     approval = services.request_for(current_user, request_id)
@@ -121,6 +125,13 @@ def _done_message(approval: ApprovalRequest, batch_existed: bool) -> str:
         )
     if approval.kind == "void":
         return _("Claim voided; its reservation was released.")
+    if approval.kind == "account":
+        return _("Account %(email)s created.", email=payload["email"])
+    if approval.kind == "password":
+        return _(
+            "Password of %(email)s reset; they must choose a new one at their next sign-in.",
+            email=payload["email"],
+        )
     figures = {
         "id": result["batch_id"],
         "date": result["date"],
@@ -137,7 +148,7 @@ def _done_message(approval: ApprovalRequest, batch_existed: bool) -> str:
 
 
 @bp.route("/<int:request_id>/refuse", methods=["GET", "POST"])
-@role_required("manager")
+@role_required("manager", "admin")
 def refuse(request_id: int):
     approval = services.request_for(current_user, request_id)
     form = ReasonForm()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import g, jsonify, make_response, request
 from marshmallow import Schema, fields, validate
 
 from aftercare.api.base import Blueprint, api_user, roles_required
 from aftercare.api.schemas import Id, UtcDateTime
+from aftercare.approvals import services as approvals
+from aftercare.approvals.api import ApprovalRequestSchema
+from aftercare.approvals.models import ApprovalRequest
 from aftercare.auth import services
 from aftercare.auth.login import account_key, address_key, login_failed, login_limit
-from aftercare.domain.errors import DomainError
+from aftercare.domain.errors import DomainError, Forbidden
+from aftercare.domain.text import N_
 from aftercare.domain.vocab import LANGUAGES, Role
 from aftercare.extensions import limiter
 
@@ -55,6 +59,11 @@ def issue_token(body: dict):
     if user is None:
         g.login_failed = True
         raise Unauthorized("Wrong e-mail or password")
+    if user.must_change_password:
+        raise Forbidden(
+            N_("Your password was reset: sign in on the web page and choose a new one first."),
+            reason="password_change_required",
+        )
     token, expires_at = services.issue_token(user)
     return {"token": token, "expires_at": expires_at}
 
@@ -77,5 +86,11 @@ def me():
 @roles_required(Role.ADMIN)
 @blp.arguments(UserSchema)
 @blp.response(201, UserSchema)
+@blp.alt_response(202, schema=ApprovalRequestSchema, description="Waits for a second admin")
 def create_user(body: dict):
-    return services.create_user(api_user(), **body)
+    """Create a firm or Meister user (201). A manager, auditor or admin account is a
+    request (202) that another admin confirms: POST /approval-requests/{id}/confirm."""
+    made = approvals.add_user(api_user(), **body)
+    if isinstance(made, ApprovalRequest):
+        return make_response(jsonify(ApprovalRequestSchema().dump(made)), 202)
+    return made

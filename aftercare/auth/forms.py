@@ -28,6 +28,20 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
+class ChoosePasswordForm(FlaskForm):
+    """After a reset: the new password twice (the reset one was just typed to sign in)."""
+
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(min=10, message=_l("Use at least 10 characters."))],
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )
+    submit = SubmitField(_l("Set my password"))
+
+
 class SignOutEverywhereForm(FlaskForm):
     """Only the CSRF token: the POST is the confirmation."""
 

@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aftercare.db import utcnow
@@ -33,6 +33,10 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     # In every session and remember cookie (get_id); bumping it signs out every device.
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Set by a password reset: the next sign-in must choose a new password first.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     firm = relationship("Firm", lazy="select")  # only firm users have one
 

@@ -12,10 +12,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from aftercare.audit.services import record_event
 from aftercare.auth.models import ApiToken, User
 from aftercare.db import utcnow
-from aftercare.domain.errors import Forbidden, NotFound, ValidationFailed
+from aftercare.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from aftercare.domain.passwords import password_problems, sign_in_wait
 from aftercare.domain.text import N_
-from aftercare.domain.vocab import LANGUAGES, Role
+from aftercare.domain.vocab import LANGUAGES, PRIVILEGED_ROLES, Role
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
 
@@ -100,9 +100,10 @@ def note_sign_in(user: User) -> None:
     db.session.commit()
 
 
-def _validate_new_user(
+def check_new_user(
     email: str, name: str, password: str, role: str, firm_id: int | None, language: str
-) -> dict[str, list[str]]:
+) -> None:
+    """Raise ValidationFailed, field by field, unless these make a valid new user."""
     errors: dict[str, list[str]] = {}
     if "@" not in email or len(email) > 254:
         errors["email"] = [N_("Enter a valid e-mail address.")]
@@ -123,7 +124,15 @@ def _validate_new_user(
         errors["language"] = [N_("Language must be ko or en.")]
     if problems := password_problems(password, email):
         errors["password"] = problems
-    return errors
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _second_admin_needed() -> Conflict:
+    return Conflict(
+        N_("A second administrator must confirm this for a manager, auditor or administrator."),
+        reason="four_eyes",
+    )
 
 
 def create_user(
@@ -136,30 +145,61 @@ def create_user(
     firm_id: int | None = None,
     language: str = "ko",
 ) -> User:
-    """Create a user (admins only, or the CLI when actor is None)."""
+    """Create a user (admins, or the CLI when actor is None).
+
+    An admin's manager, auditor or admin account needs a second admin's confirmation:
+    approvals.services.add_user asks for it, then `create_confirmed_user` makes it.
+    """
     if actor is not None and actor.role != Role.ADMIN:
         raise Forbidden("Only administrators create users")
+    if actor is not None and role in PRIVILEGED_ROLES:
+        raise _second_admin_needed()
     email = normalize_email(email)
-    if errors := _validate_new_user(email, name, password, role, firm_id, language):
-        raise ValidationFailed(errors)
+    check_new_user(email, name, password, role, firm_id, language)
+    details = {"email": email, "name": name, "role": role, "language": language}
+    return _insert_user(
+        actor.id if actor else None, details, hash_password(password), firm_id=firm_id
+    )
+
+
+def create_confirmed_user(
+    confirmer: User, requested_by_id: int, details: dict[str, str], password_hash: str
+) -> User:
+    """The privileged account one admin asked for and another (`confirmer`) confirmed."""
+    if find_user_by_email(details["email"]) is not None:
+        raise Conflict(N_("A user with this e-mail already exists."), reason="email_taken")
+    return _insert_user(
+        confirmer.id, details, password_hash, audit={"requested_by": requested_by_id}
+    )
+
+
+def _insert_user(
+    actor_id: int | None,
+    details: dict[str, str],
+    password_hash: str,
+    *,
+    firm_id: int | None = None,
+    audit: dict[str, int] | None = None,
+) -> User:
+    role = details["role"]
     user = User(
-        email=email,
-        name=name.strip(),
-        password_hash=hash_password(password),
+        email=details["email"],
+        name=details["name"].strip(),
+        password_hash=password_hash,
         role=role,
         firm_id=firm_id if role == Role.FIRM else None,
-        language=language,
+        language=details["language"],
         active=True,
         password_changed_at=utcnow(),
     )
     db.session.add(user)
     db.session.flush()
     record_event(
-        actor.id if actor else None,
+        actor_id,
         "user.create",
         "user",
         user.id,
-        after={"email": email, "role": role, "firm_id": user.firm_id},
+        after={"email": user.email, "role": role, "firm_id": user.firm_id, **(audit or {})},
     )
     db.session.commit()
     return user
@@ -196,17 +236,56 @@ def set_user_active(actor: User, user_id: int, active: bool) -> User:
     return user
 
 
-def reset_password(actor: User, user_id: int, new_password: str) -> User:
+def new_password_hash(actor: User, user_id: int, new_password: str) -> tuple[User, str]:
+    """The user an admin resets, and the hash of the password chosen (checked)."""
     user = _admin_target(actor, user_id)
     if problems := password_problems(new_password, user.email):
         raise ValidationFailed({"password": problems})
-    user.password_hash = hash_password(new_password)
-    user.password_changed_at = utcnow()
-    _revoke_all_tokens(user.id)
-    _end_sessions(user)
+    return user, hash_password(new_password)
+
+
+def reset_password(actor: User, user_id: int, new_password: str) -> User:
+    """An admin sets a firm or Meister user's password; it must be changed at sign-in.
+
+    A manager's, auditor's or admin's reset needs a second admin: approvals asks for
+    it, then `apply_confirmed_reset` sets it.
+    """
+    user, password_hash = new_password_hash(actor, user_id, new_password)
+    if user.role in PRIVILEGED_ROLES:
+        raise _second_admin_needed()
+    _set_reset_password(user, password_hash)
     record_event(actor.id, "user.reset_password", "user", user.id)
     db.session.commit()
     return user
+
+
+def apply_confirmed_reset(
+    confirmer: User, requested_by_id: int, user_id: int, password_hash: str
+) -> User:
+    """The reset one admin asked for and another (`confirmer`) confirmed."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user")
+    _set_reset_password(user, password_hash)
+    record_event(
+        confirmer.id,
+        "user.reset_password",
+        "user",
+        user.id,
+        after={"requested_by": requested_by_id, "confirmed_by": confirmer.id},
+    )
+    db.session.commit()
+    return user
+
+
+def _set_reset_password(user: User, password_hash: str) -> None:
+    """A password someone else chose: every session and token ends, and the user must
+    choose their own at the next sign-in."""
+    user.password_hash = password_hash
+    user.password_changed_at = utcnow()
+    user.must_change_password = True
+    _revoke_all_tokens(user.id)
+    _end_sessions(user)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> User:
@@ -220,8 +299,27 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
         raise ValidationFailed({"current_password": [N_("The current password is wrong.")]})
     if problems := password_problems(new_password, user.email):
         raise ValidationFailed({"new_password": problems})
+    return _set_own_password(user, new_password)
+
+
+def choose_password_after_reset(user: User, new_password: str) -> User:
+    """At sign-in after a reset: the user replaces the password an admin chose."""
+    user = db.session.get(User, user.id)
+    if not user.must_change_password:
+        raise Conflict(N_("Your password does not need to be changed."), reason="not_required")
+    if problems := password_problems(new_password, user.email):
+        raise ValidationFailed({"new_password": problems})
+    if check_password_hash(user.password_hash, new_password):
+        raise ValidationFailed(
+            {"new_password": [N_("Choose a password other than the one you were given.")]}
+        )
+    return _set_own_password(user, new_password)
+
+
+def _set_own_password(user: User, new_password: str) -> User:
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
+    user.must_change_password = False
     revoked = _revoke_all_tokens(user.id)
     _end_sessions(user)
     record_event(

@@ -9,9 +9,22 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from aftercare.auth import services
-from aftercare.auth.forms import ChangePasswordForm, LoginForm, SignOutEverywhereForm
-from aftercare.auth.login import account_key, address_key, login_failed, login_limit
+from aftercare.auth.forms import (
+    ChangePasswordForm,
+    ChoosePasswordForm,
+    LoginForm,
+    SignOutEverywhereForm,
+)
+from aftercare.auth.login import (
+    account_key,
+    address_key,
+    login_failed,
+    login_limit,
+    user_for_session_id,
+)
+from aftercare.auth.models import User
 from aftercare.core.web.forms import apply_errors
+from aftercare.db import utcnow
 from aftercare.domain.errors import ValidationFailed
 from aftercare.domain.vocab import LANGUAGES
 from aftercare.extensions import limiter
@@ -46,10 +59,55 @@ def login():
             form.password.errors.append(_("The e-mail or password is wrong."))
             return render_template("auth/login.html", form=form), 200
         session.clear()  # a fresh session on sign-in: no fixation
+        if user.must_change_password:
+            # Not signed in yet: the password someone else chose opens only this step.
+            session[PASSWORD_STEP] = {"user": user.get_id(), "at": utcnow().timestamp()}
+            session[PASSWORD_STEP_REMEMBER] = bool(form.remember.data)
+            return redirect(url_for("auth.choose_password"))
         login_user(user, remember=form.remember.data)
         services.note_sign_in(user)
         return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("auth/login.html", form=form)
+
+
+PASSWORD_STEP = "password_step"  # in the session between sign-in and the new password
+PASSWORD_STEP_REMEMBER = "password_step_remember"
+PASSWORD_STEP_SECONDS = 600
+
+
+def _user_choosing_password() -> User | None:
+    """The user who signed in with a reset password in the last ten minutes, if any."""
+    step = session.get(PASSWORD_STEP)
+    if not isinstance(step, dict):
+        return None
+    if utcnow().timestamp() - float(step.get("at", 0)) > PASSWORD_STEP_SECONDS:
+        return None
+    user = user_for_session_id(str(step.get("user", "")))
+    return user if user is not None and user.active and user.must_change_password else None
+
+
+@bp.route("/account/new-password", methods=["GET", "POST"])
+def choose_password():
+    """After a reset: the user chooses their own password before anything else."""
+    user = _user_choosing_password()
+    if user is None:
+        session.pop(PASSWORD_STEP, None)
+        flash(_("Sign in again to choose your new password."), "warning")
+        return redirect(url_for("auth.login"))
+    form = ChoosePasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.choose_password_after_reset(user, form.new_password.data)
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            remember = bool(session.get(PASSWORD_STEP_REMEMBER))
+            session.clear()
+            login_user(user, remember=remember)
+            services.note_sign_in(user)
+            flash(_("Your new password is set. Welcome back."), "success")
+            return redirect(url_for("home.index"))
+    return render_template("auth/choose_password.html", form=form, user=user)
 
 
 @bp.route("/logout", methods=["POST"])

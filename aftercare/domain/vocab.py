@@ -13,6 +13,11 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+# Accounts that see or move programme money, or manage accounts: creating one, or
+# resetting its password, needs a second administrator (four eyes).
+PRIVILEGED_ROLES = frozenset({Role.MANAGER, Role.AUDITOR, Role.ADMIN})
+
+
 class SizeClass(StrEnum):
     MICRO = "micro"
     SMALL = "small"

@@ -226,12 +226,13 @@ def test_admin_deactivates_after_confirmation(client, auth, make):
     assert not db.session.get(User, target.id).active
 
 
-def test_admin_resets_password(client, auth, make):
+def test_admin_resets_a_firm_users_password_which_must_be_changed_at_sign_in(client, auth, make):
     auth.login(make.user("admin"))
-    target = make.user("auditor")
+    target = make.user("firm", firm=make.firm())
     client.post(f"/admin/users/{target.id}/password", data={"password": "reset-by-admin-1"})
     auth.logout()
-    assert auth.login(target, "reset-by-admin-1").status_code == 302
+    signed_in = auth.login(target, "reset-by-admin-1")
+    assert (signed_in.status_code, signed_in.headers["Location"]) == (302, "/account/new-password")
 
 
 def test_non_admins_cannot_open_admin_pages(client, auth, make):

@@ -123,6 +123,11 @@ RULES: dict[str, dict[str, Rule]] = {
         "GET": page(**ANY_SIGNED_IN),
         "POST": page(**ANY_SIGNED_IN_WRITE),
     },
+    # Only after signing in with a reset password; anyone else is sent to the sign-in page.
+    "auth.choose_password": {
+        "GET": page(**dict.fromkeys(ANY_SIGNED_IN, LOGIN)),
+        "POST": page(**dict.fromkeys(ANY_SIGNED_IN, LOGIN)),
+    },
     "auth.sign_out_everywhere": {  # each user's own sessions
         "GET": page(**ANY_SIGNED_IN),
         "POST": page(**ANY_SIGNED_IN_WRITE),
@@ -333,12 +338,14 @@ RULES: dict[str, dict[str, Rule]] = {
         "PATCH": api(**MANAGER_ON_CLAIM_API, body={"eligible": False, **REASON})
     },
     # ------------------------------------------------------------ approval requests (four eyes)
-    # Managers and auditors read; a manager other than the requester decides (the four-eyes
-    # rule itself is tested below and in tests/integration/test_four_eyes.py).
-    "approvals.index": {"GET": page(**LEDGER_READERS)},
+    # Managers and auditors read money requests; a manager other than the requester decides
+    # (the four-eyes rule itself is tested below and in tests/integration/test_four_eyes.py).
+    # Admins list only account requests: the budget request used here is not theirs (403);
+    # tests/integration/test_account_four_eyes.py covers account requests.
+    "approvals.index": {"GET": page(**LEDGER_READERS, admin=200)},
     "approvals.confirm": {"GET": page(manager=200), "POST": page(manager=OK)},
     "approvals.refuse": {"GET": page(manager=200), "POST": page(manager=OK)},
-    "approvals_api.list_requests": {"GET": api(**LEDGER_READERS)},
+    "approvals_api.list_requests": {"GET": api(**LEDGER_READERS, admin=200)},
     "approvals_api.get_request": {"GET": api(**LEDGER_READERS)},
     "approvals_api.confirm": {"POST": api(manager=OK, body={})},
     "approvals_api.refuse": {"POST": api(manager=OK, body=REASON)},

@@ -102,7 +102,7 @@ def test_changing_ones_password_ends_other_sessions_and_tokens_but_keeps_this_on
 
 def test_an_admin_reset_and_a_deactivation_end_the_users_sessions(app, make):
     admin = make.user("admin")
-    reset, deactivated = make.user("auditor"), make.user("auditor")
+    reset, deactivated = make.user("meister"), make.user("auditor")
     reset_client, deactivated_client = _signed_in(app, reset), _signed_in(app, deactivated)
     admin_client = app.test_client()
     AuthActions(admin_client).login(admin)

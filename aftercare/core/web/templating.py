@@ -211,7 +211,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
         ("approvals.index", N_("Approval requests")),
         ("audit.index", N_("Audit log")),
     ],
-    "admin": [("admin.users", N_("Users"))],
+    "admin": [("admin.users", N_("Users")), ("approvals.index", N_("Approval requests"))],
 }
 
 
