@@ -118,6 +118,8 @@ def seed_demo(echo: Callable[[str], None] = print) -> None:
     # A second manager: claims from 3,000,000 won of government share, budget additions,
     # voids and manual settlements need two managers (four eyes, SPEC §11).
     logins.append(_user(f"manager2@{DEMO_DOMAIN}", "박승인", "manager"))
+    # A second admin: privileged accounts and their password resets need two admins.
+    logins.append(_user(f"admin2@{DEMO_DOMAIN}", "정보안", "admin"))
     meister_names = ["정마이스터", "강기술", "윤설비", "임자동", "한제어", "오비전"]
     for index, name in enumerate(meister_names, start=1):
         meister = _user(f"meister{index}@{DEMO_DOMAIN}", name, "meister")
