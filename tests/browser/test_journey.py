@@ -114,7 +114,17 @@ def test_a_ticket_goes_from_the_shop_floor_to_the_payout(
         db.session.remove()
     manager.goto(f"{live_server.url}/claims/{claim_id}")
     expect(manager.get_by_text("720,000원").first).to_be_visible()  # 50 % of 1,440,000
+    questions: list[str] = []
+
+    def answer(dialog) -> None:  # the approval asks first, naming the amounts
+        questions.append(dialog.message)
+        dialog.accept()
+
+    manager.once("dialog", answer)
     manager.click("form[action$='/approve'] button[type=submit]")
+    expect(manager.locator(".alert-success").first).to_be_visible()
+    assert questions
+    assert "720,000원" in questions[0]
     manager.goto(f"{live_server.url}/ledger/settle")
     manager.click("form button[type=submit].btn-danger")  # asks for the settlement
     expect(manager).to_have_url(re.compile(r"/approvals$"))
