@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from aftercare.audit.services import record_event
@@ -65,15 +65,22 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     user = db.session.get(User, user.id)
     if not good:
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if wait := sign_in_wait(user.failed_logins):
+        # Counted in the database, so failures racing each other are all counted.
+        failures = db.session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(failed_logins=User.failed_logins + 1)
+            .returning(User.failed_logins)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
+        if wait := sign_in_wait(failures):
             user.locked_until = now + wait
             record_event(
                 None,
                 "user.locked",
                 "user",
                 user.id,
-                after={"failures": user.failed_logins, "until": user.locked_until},
+                after={"failures": failures, "until": user.locked_until},
             )
         db.session.commit()
         return None

@@ -4,6 +4,7 @@ shared rate limits, schema in step with migrations."""
 import logging
 import os
 import re
+import threading
 import uuid
 from datetime import timedelta
 
@@ -90,6 +91,27 @@ def test_each_further_failure_doubles_the_wait_up_to_fifteen_minutes(app, make):
         _fail_sign_in(user)
         waits.append(round(_wait_of(user).total_seconds() / 60))
     assert waits == [2, 4, 8, 15, 15, 15]
+
+
+def test_failures_racing_each_other_are_all_counted(app, make):
+    """Four wrong passwords sent at once count four (the database adds them up)."""
+    user = make.user("auditor")
+    email = user.email
+    db.session.remove()
+    start = threading.Barrier(4)
+
+    def fail() -> None:
+        with app.app_context():
+            start.wait()
+            services.authenticate(email, "wrong-password-1")
+            db.session.remove()
+
+    threads = [threading.Thread(target=fail) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert db.session.scalar(select(User.failed_logins).where(User.email == email)) == 4
 
 
 def test_the_wait_rule_is_none_then_one_minute_doubling_to_a_cap():
