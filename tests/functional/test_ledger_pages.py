@@ -183,7 +183,7 @@ def test_manager_asks_for_budget_with_a_reason_and_a_colleague_confirms(
     assert card(html, "budget") == "10,000,000원"  # nothing moves before the confirmation
     queue = page_text(client, "/approvals")
     assert "Waiting for another manager" in queue  # the requester has no buttons
-    assert "/confirm" not in queue
+    assert '/confirm"' not in queue  # no confirm form action
 
     done = confirm_latest(client, auth, as_manager, colleague, follow_redirects=True)
     assert "5,000,000원 added to the fiscal year" in done.get_data(as_text=True)
