@@ -54,3 +54,8 @@ class Claim(db.Model):
 
     ticket = relationship("Ticket", lazy="joined", innerjoin=True)
     fiscal_year = relationship("FiscalYear", lazy="joined")
+    # Loaded when read (the claim page names them); lists never touch them.
+    first_approved_by = relationship("User", foreign_keys=[first_approved_by_id])
+    second_approved_by = relationship("User", foreign_keys=[second_approved_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+    batch = relationship("PayoutBatch")

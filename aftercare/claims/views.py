@@ -69,6 +69,7 @@ def detail(claim_id: int):
         claim=claim,
         lines=services.lines_of(claim),
         figures=services.preview_for(current_user, claim),
+        year=claim.fiscal_year or services.approval_year(),
         approve_form=ApproveForm(),
         line_form=LineEligibilityForm(),
     )

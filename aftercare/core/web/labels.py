@@ -74,6 +74,24 @@ CLAIM_STATUS_LABELS = {
     "voided": _l("Voided"),
 }
 
+# Why approval would be refused (claims.services.REFUSAL_MESSAGES gives the API's English).
+REFUSAL_LABELS = {
+    "share_below_unit": _l("The computed share is below the rounding unit"),
+    "firm_cap_exhausted": _l("The firm's cap for this support type is used up"),
+    "pool_exhausted": _l("The programme pool is exhausted"),
+}
+
+# A fiscal year's rounding unit in words ("천 원"); other units are shown as amounts.
+ROUNDING_UNIT_LABELS = {
+    1: _l("1 won"),
+    10: _l("10 won"),
+    100: _l("100 won"),
+    1_000: _l("1,000 won"),
+    10_000: _l("10,000 won"),
+    100_000: _l("100,000 won"),
+    1_000_000: _l("1,000,000 won"),
+}
+
 LIMITED_BY_LABELS = {
     "none": _l("Not limited"),
     "firm_cap": _l("Firm's cap"),

@@ -18,7 +18,9 @@ from aftercare.core.web.labels import (
     CLAIM_STATUS_LABELS,
     COST_KIND_LABELS,
     LIMITED_BY_LABELS,
+    REFUSAL_LABELS,
     ROLE_LABELS,
+    ROUNDING_UNIT_LABELS,
     SEVERITY_LABELS,
     SIZE_LABELS,
     STATUS_LABELS,
@@ -35,6 +37,20 @@ def won(amount: int | None) -> str:
     if amount is None:
         return "—"
     return f"{int(amount):,}원"
+
+
+def rate_text(basis_points: int) -> str:
+    """5000 → '50', 5050 → '50.5' (basis points as a percentage, without floats)."""
+    whole, rest = divmod(basis_points, 100)
+    return f"{whole}.{rest:02d}".rstrip("0") if rest else str(whole)
+
+
+def share_rule(share_rate_bp: int, rounding_unit: int) -> str:
+    """The year's rule in words: '50 %, 천 원 단위 절사' / '50 %, rounded down to 1,000 won'."""
+    label = ROUNDING_UNIT_LABELS.get(rounding_unit)
+    unit = str(label) if label is not None else won(rounding_unit)
+    rate = rate_text(share_rate_bp)
+    return gettext("%(rate)s %%, rounded down to %(unit)s", rate=rate, unit=unit)
 
 
 def kst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -247,6 +263,7 @@ def init_templating(app: Flask) -> None:
         "CLAIM_STATUS_LABELS": CLAIM_STATUS_LABELS,
         "COST_KIND_LABELS": COST_KIND_LABELS,
         "LIMITED_BY_LABELS": LIMITED_BY_LABELS,
+        "REFUSAL_LABELS": REFUSAL_LABELS,
         "SUPPORT_TYPE_LABELS": SUPPORT_TYPE_LABELS,
     }
     localized = {name: LocalizedLabels(table) for name, table in labels.items()}
@@ -260,6 +277,7 @@ def init_templating(app: Flask) -> None:
         query_args=query_args,
         current_locale=language,
         id_url_prefix=id_url_prefix,
+        share_rule=share_rule,
     )
 
     tables = PageTables(localized, badges)
