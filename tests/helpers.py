@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import flask
+import flask_babel
 from flask.testing import FlaskClient
 from sqlalchemy import Executable, text
 
@@ -180,3 +182,14 @@ def pending_claim(api: ApiClient, make: Factory, unit_price: int = 1_000_000) ->
     assert meister_api.post(f"/tickets/{tid}/resolve", json={"summary": "완료"}).status_code == 200
     confirmed = firm_api.post(f"/tickets/{tid}/confirm", json={"rating": 5}).get_json()
     return facts | {"ticket_id": tid, "claim_id": confirmed["claim"]["id"]}
+
+
+def forget_language() -> None:
+    """Let the next request find its reader's language again.
+
+    Requests made inside a test share the test's app context, so `g` and Flask-Babel keep
+    the first request's language (in a server each request has its own context).
+    """
+    flask_babel.refresh()
+    flask.g.pop("language_code", None)
+    flask.g.pop("translations", None)

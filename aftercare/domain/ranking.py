@@ -22,33 +22,44 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """One term that counted in a score: which, its points and what it matched.
+
+    Data, not a sentence: pages and the API say it in the reader's language
+    (aftercare.core.web.labels.ranking_reason); str() is the English for logs.
+    """
+
+    term: str  # specialty | region | load | rating
+    points: Decimal
+    detail: tuple[str, ...]  # the matched specialties, the region, the load, the rating
+
+    def __str__(self) -> str:
+        return f"{self.term} {', '.join(self.detail)} ({self.points:+})"
+
+
+@dataclass(frozen=True)
 class Suggestion:
     meister_id: int
     name: str
     score: Decimal
     load: int
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
 
 
-def score(candidate: Candidate, tags: set[str], region: str) -> tuple[Decimal, list[str]]:
+def score(candidate: Candidate, tags: set[str], region: str) -> tuple[Decimal, list[Reason]]:
     """+50 specialty match, +30 region, −10 per open ticket, +2 × average rating."""
-    total = Decimal(0)
-    reasons: list[str] = []
-    matched = sorted(candidate.specialties & tags)
+    reasons: list[Reason] = []
+    matched = tuple(sorted(candidate.specialties & tags))
     if matched:
-        total += 50
-        reasons.append(f"specialty match: {', '.join(matched)} (+50)")
+        reasons.append(Reason("specialty", Decimal(50), matched))
     if region in candidate.regions:
-        total += 30
-        reasons.append(f"serves region {region} (+30)")
+        reasons.append(Reason("region", Decimal(30), (region,)))
     if candidate.load:
-        total -= 10 * candidate.load
-        reasons.append(f"{candidate.load} open ticket(s) (−{10 * candidate.load})")
+        reasons.append(Reason("load", Decimal(-10 * candidate.load), (str(candidate.load),)))
     if candidate.rating is not None:
         bonus = (2 * candidate.rating).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        total += bonus
-        reasons.append(f"average rating {candidate.rating:.2f} (+{bonus})")
-    return total, reasons
+        reasons.append(Reason("rating", bonus, (f"{candidate.rating:.2f}",)))
+    return sum((r.points for r in reasons), Decimal(0)), reasons
 
 
 def rank(

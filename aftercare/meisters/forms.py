@@ -10,25 +10,8 @@ from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from aftercare.core.web.templating import region_label
+from aftercare.core.web.labels import region_label, specialty_label
 from aftercare.domain.vocab import REGIONS, SPECIALTIES
-
-SPECIALTY_LABELS: dict[str, Any] = {
-    "plc": "PLC",
-    "mes": "MES",
-    "erp": "ERP",
-    "scada": "SCADA",
-    "vision": _l("Machine vision"),
-    "robot": _l("Robots"),
-    "sensor": _l("Sensors"),
-    "network": _l("Networks"),
-    "database": _l("Databases"),
-    "cnc": "CNC",
-}
-
-
-def specialty_label(code: str) -> Any:
-    return SPECIALTY_LABELS.get(code, code)
 
 
 class CheckboxesField(SelectMultipleField):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from marshmallow import Schema, fields, validate
 
 from aftercare.api.base import Blueprint, api_user
 from aftercare.api.schemas import Id, Won
 from aftercare.claims import signoff
+from aftercare.core.web.labels import ranking_reason
 from aftercare.domain.money import COST_KINDS
 from aftercare.meisters import assignment, visits
 from aftercare.tickets.api import ReasonSchema
@@ -20,7 +23,7 @@ class SuggestionSchema(Schema):
     name = fields.String()
     score = fields.Float()  # not money: a ranking score with two decimals
     load = fields.Integer()
-    reasons = fields.List(fields.String())
+    reasons = fields.List(fields.String())  # in the reader's language
 
 
 class AssignSchema(Schema):
@@ -71,7 +74,10 @@ class DeclineSchema(ReasonSchema):
 @blp.response(200, SuggestionSchema(many=True))
 def suggested_meisters(ticket_id: int):
     """Top 5 active Meisters under their maximum load, with score and reasons."""
-    return assignment.suggest_meisters(api_user(), ticket_id)
+    return [
+        replace(s, reasons=[ranking_reason(r) for r in s.reasons])
+        for s in assignment.suggest_meisters(api_user(), ticket_id)
+    ]
 
 
 @blp.route("/tickets/<int:ticket_id>/assign", methods=["POST"])

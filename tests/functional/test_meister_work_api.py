@@ -18,6 +18,7 @@ from aftercare.extensions import db
 from aftercare.meisters.models import CostLine, Visit
 from aftercare.notifications.models import Notification
 from aftercare.tickets.models import Ticket, TicketHistory
+from tests.helpers import forget_language
 
 LABOUR = {"kind": "labour", "description": "진단", "quantity": 1, "unit_price": 100_000}
 
@@ -187,9 +188,14 @@ def test_suggestions_are_ranked_by_score_then_load_then_id(api, make, people):
     assert g.id not in {s["meister_id"] for s in body}
     top = body[0]
     assert len(top["reasons"]) == 2
-    assert any("plc" in r and "vision" in r for r in top["reasons"])
-    assert any("busan" in r for r in top["reasons"])
+    # in the reader's words (the manager reads Korean), not codes
+    assert top["reasons"] == ["전문 분야 일치: PLC, 머신 비전 (+50)", "부산 담당 (+30)"]
     assert len(body[3]["reasons"]) == 4  # specialty, region, load, rating
+    assert "진행 중 티켓 2건 (−20)" in body[3]["reasons"]
+    english = api.as_(make.user("manager", language="en"))
+    forget_language()
+    top = english.get(f"/tickets/{tid}/suggested-meisters").get_json()[0]
+    assert top["reasons"] == ["Specialty match: PLC, Machine vision (+50)", "Serves Busan (+30)"]
 
 
 def test_rating_adds_twice_the_average_of_rated_tickets(api, make, people):
@@ -205,7 +211,7 @@ def test_rating_adds_twice_the_average_of_rated_tickets(api, make, people):
 
     body = api.as_(people.manager).get(f"/tickets/{tid}/suggested-meisters").get_json()
     assert [(s["meister_id"], s["score"]) for s in body] == [(e.id, 89), (h.id, 53), (f.id, 0)]
-    assert any("4.50" in r for r in body[0]["reasons"])
+    assert "평균 평점 4.50 (+9.00)" in body[0]["reasons"]
     assert body[2]["reasons"] == []
 
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aftercare.domain.ranking import Candidate, rank
+from aftercare.domain.ranking import Candidate, Reason, rank
 
 
 def meister(
@@ -123,31 +123,29 @@ def test_a_meister_with_no_applicable_term_scores_zero_with_no_reasons():
 
 
 @pytest.mark.parametrize(
-    ("candidate", "words"),
+    ("candidate", "expected"),
     [
-        (meister(1, specialties=("plc",)), ["specialt", "plc", "50"]),
-        (meister(1, regions=("seoul",)), ["region", "seoul", "30"]),
-        (meister(1, load=2), ["open ticket", "20"]),
-        (meister(1, rating="4.5"), ["rating", "4.5", "9"]),
+        (meister(1, specialties=("plc",)), Reason("specialty", Decimal(50), ("plc",))),
+        (meister(1, regions=("seoul",)), Reason("region", Decimal(30), ("seoul",))),
+        (meister(1, load=2), Reason("load", Decimal(-20), ("2",))),
+        (meister(1, rating="4.5"), Reason("rating", Decimal("9.00"), ("4.50",))),
     ],
 )
-def test_each_applied_term_gives_one_reason_naming_it(candidate, words):
+def test_each_applied_term_gives_one_reason_naming_it(candidate, expected):
     reasons = only(candidate, tags=["plc"], region="seoul").reasons
-    assert len(reasons) == 1
-    reason = reasons[0]
-    assert isinstance(reason, str)
-    assert reason.strip()
-    for word in words:
-        assert word in reason.lower()
+    assert reasons == [expected]
+
+
+def test_a_reason_reads_in_english_in_logs():
+    assert str(Reason("load", Decimal(-20), ("2",))) == "load 2 (-20)"
 
 
 def test_a_meister_scoring_on_every_term_gets_one_reason_per_term():
     candidate = meister(1, specialties=("plc",), regions=("seoul",), load=2, rating="4")
     reasons = only(candidate, tags=["PLC"], region="seoul").reasons
     assert len(reasons) == 4
-    assert all(isinstance(r, str) and r.strip() for r in reasons)
-    for word in ("specialt", "region", "open ticket", "rating"):
-        assert sum(word in r.lower() for r in reasons) == 1, word
+    assert [r.term for r in reasons] == ["specialty", "region", "load", "rating"]
+    assert sum(r.points for r in reasons) == 68
 
 
 # --- who is excluded --------------------------------------------------------------

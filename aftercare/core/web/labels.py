@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+
+from aftercare.core.web.i18n import language
+from aftercare.domain.ranking import Reason
+from aftercare.domain.vocab import REGION_NAMES_KO
 
 ROLE_LABELS = {
     "firm": _l("Manufacturer"),
@@ -97,3 +104,42 @@ LIMITED_BY_LABELS = {
     "firm_cap": _l("Firm's cap"),
     "pool": _l("Programme pool"),
 }
+
+SPECIALTY_LABELS: dict[str, Any] = {
+    "plc": "PLC",
+    "mes": "MES",
+    "erp": "ERP",
+    "scada": "SCADA",
+    "vision": _l("Machine vision"),
+    "robot": _l("Robots"),
+    "sensor": _l("Sensors"),
+    "network": _l("Networks"),
+    "database": _l("Databases"),
+    "cnc": "CNC",
+}
+
+
+def specialty_label(code: str) -> Any:
+    return SPECIALTY_LABELS.get(code, code)
+
+
+def region_label(code: str) -> str:
+    if language() == "ko":
+        return REGION_NAMES_KO.get(code, code)
+    return code.capitalize()
+
+
+def ranking_reason(reason: Reason) -> str:
+    """A Meister suggestion's reason in the reader's language: '전문 분야 일치: PLC (+50)'."""
+    points = f"{reason.points:+}".replace("-", "−")
+    if reason.term == "specialty":
+        names = ", ".join(str(specialty_label(code)) for code in reason.detail)
+        return gettext("Specialty match: %(names)s (%(points)s)", names=names, points=points)
+    if reason.term == "region":
+        region = region_label(reason.detail[0])
+        return gettext("Serves %(region)s (%(points)s)", region=region, points=points)
+    if reason.term == "load":
+        count = reason.detail[0]
+        return gettext("%(count)s open tickets (%(points)s)", count=count, points=points)
+    rating = reason.detail[0]
+    return gettext("Average rating %(rating)s (%(points)s)", rating=rating, points=points)

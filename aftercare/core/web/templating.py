@@ -25,11 +25,13 @@ from aftercare.core.web.labels import (
     SIZE_LABELS,
     STATUS_LABELS,
     SUPPORT_TYPE_LABELS,
+    ranking_reason,
+    region_label,
+    specialty_label,
 )
 from aftercare.domain.registration import format_registration_number
 from aftercare.domain.text import N_
 from aftercare.domain.time import to_seoul
-from aftercare.domain.vocab import REGION_NAMES_KO
 
 
 def won(amount: int | None) -> str:
@@ -61,12 +63,6 @@ def kst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def isodate(value: date | None) -> str:
     return value.isoformat() if value else "—"
-
-
-def region_label(code: str) -> str:
-    if language() == "ko":
-        return REGION_NAMES_KO.get(code, code)
-    return code.capitalize()
 
 
 # Names url_for takes for itself: a query string carrying one (?endpoint=x) must not reach it.
@@ -278,6 +274,8 @@ def init_templating(app: Flask) -> None:
         current_locale=language,
         id_url_prefix=id_url_prefix,
         share_rule=share_rule,
+        ranking_reason=ranking_reason,
+        specialty_label=specialty_label,
     )
 
     tables = PageTables(localized, badges)
