@@ -52,6 +52,10 @@ from aftercare.ledger.models import (
 MONEY_MAX = 10_000_000_000_000  # 10 trillion won: beyond any programme budget
 
 
+# Written by the system, kept as data: Korean first, English second, for every reader.
+OPENING_REASON = "회계연도 개설 (Fiscal year opened)"
+
+
 class InsufficientBalance(Conflict):
     """An account would go below zero."""
 
@@ -127,7 +131,7 @@ def open_fiscal_year(
     for name in rules.ACCOUNTS:
         db.session.add(LedgerAccount(fiscal_year_id=fiscal_year.id, name=name, balance=0))
     db.session.flush()
-    _fund(actor, fiscal_year, budget, f"fund:{year}:open", "Fiscal year opened")
+    _fund(actor, fiscal_year, budget, f"fund:{year}:open", OPENING_REASON)
     record_event(
         actor.id if actor else None,
         "fiscal_year.open",

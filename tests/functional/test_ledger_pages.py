@@ -133,6 +133,11 @@ def test_auditor_reads_the_ledger_but_cannot_act(client, auth, make, year):
 # ---------------------------------------------------------------- pool dashboard
 
 
+def test_the_opening_fund_reads_korean_first(client, auth, make, year):
+    auth.login(make.user("auditor"))
+    assert "회계연도 개설 (Fiscal year opened)" in page_text(client, "/ledger/transactions")
+
+
 def test_pool_page_without_any_fiscal_year_says_so(client, as_manager):
     html = page_text(client, "/ledger")
     assert "No fiscal year has been opened yet." in html
