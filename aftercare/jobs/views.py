@@ -34,6 +34,29 @@ JOB_LABELS = {
     "audit_checkpoint": _l("Audit chain checkpoint"),
 }
 OUTCOME_BADGES = {"ok": "success", "error": "danger", "running": "info", "abandoned": "secondary"}
+OUTCOME_LABELS = {
+    "ok": _l("Done"),
+    "error": _l("Failed"),
+    "running": _l("Running"),
+    "abandoned": _l("Abandoned"),
+}
+# What each job's result counts, in words (the stored keys are the jobs' own).
+COUNT_LABELS = {
+    "sla_breached": _l("SLA breaches flagged"),
+    "project_overdue": _l("projects overdue"),
+    "auto_confirmed": _l("auto-confirmed"),
+    "sent": _l("sent"),
+    "failed": _l("failed"),
+    "skipped": _l("skipped"),
+    "batch_id": _l("batch"),
+    "claims_settled": _l("claims settled"),
+    "amount": _l("amount"),
+    "checks": _l("checks"),
+    "breaches": _l("breaches"),
+    "ok": _l("all held"),
+    "sequence": _l("sequence"),
+    "file": _l("file"),
+}
 
 
 @bp.before_request
@@ -44,12 +67,27 @@ def _managers_only() -> None:
 
 @bp.context_processor
 def _labels() -> dict[str, Any]:
-    return {"JOB_LABELS": JOB_LABELS, "OUTCOME_BADGES": OUTCOME_BADGES}
+    return {
+        "JOB_LABELS": JOB_LABELS,
+        "OUTCOME_BADGES": OUTCOME_BADGES,
+        "OUTCOME_LABELS": OUTCOME_LABELS,
+    }
 
 
 def format_counts(counts: dict | None) -> str:
-    """{"claims_settled": 3, "amount": 1000} → 'amount=1000, claims_settled=3'."""
-    return ", ".join(f"{key}={value}" for key, value in sorted((counts or {}).items()))
+    """{"claims_settled": 3, "amount": 1000} → '지급액 1,000원 · 정산한 청구 3' (in words)."""
+    return " · ".join(
+        f"{COUNT_LABELS.get(key, key)} {_count_value(key, value)}"
+        for key, value in (counts or {}).items()
+    )
+
+
+def _count_value(key: str, value: Any) -> str:
+    if key == "amount" and isinstance(value, int):
+        return f"{value:,}원"
+    if key == "ok":
+        return _("yes") if value else _("no")
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def _schedule(spec: JobSpec) -> str:

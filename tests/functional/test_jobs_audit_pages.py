@@ -68,11 +68,26 @@ def test_jobs_page_lists_a_run_made_by_run_job(client, as_manager):
     run_job("reconciliation", "2025-03-01", lambda: {"checks": 8, "breaches": 0}, holder="host:1")
     html = page_text(client, "/jobs")
     row = re.search(r'<tr data-run-id="\d+">(.*?)</tr>', html, re.S).group(1)
-    assert "reconciliation" in row
+    assert "Reconciliation" in row
     assert "2025-03-01" in row
     assert "host:1" in row
-    assert "breaches=0, checks=8" in row
+    assert "checks 8 · breaches 0" in row  # in words, not key=value
+    assert ">Done</span>" in row
     assert "text-bg-success" in row
+
+
+def test_jobs_page_says_outcomes_and_counts_in_korean(client, auth, make):
+    run_job(
+        "settlement",
+        "2025-03-02",
+        lambda: {"batch_id": 3, "claims_settled": 2, "amount": 1_500_000},
+        holder="h",
+    )
+    auth.login(make.user("manager", language="ko"))
+    row = re.search(r'<tr data-run-id="\d+">(.*?)</tr>', page_text(client, "/jobs"), re.S).group(1)
+    assert "배치 3 · 정산한 청구 2 · 금액 1,500,000원" in row
+    assert ">완료</span>" in row
+    assert "claims_settled" not in row
 
 
 def test_jobs_page_filters_runs_by_job(client, as_manager):
