@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import g
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from aftercare.api.base import Blueprint, api_user, roles_required
-from aftercare.api.schemas import ListQuery, list_schema
+from aftercare.api.schemas import Id, ListQuery, list_schema
 from aftercare.core.pagination import keyset_page
 from aftercare.domain.vocab import REGIONS, Role, SizeClass
 from aftercare.firms import services
@@ -28,7 +29,9 @@ class FirmSchema(Schema):
     industry = fields.String(load_default="", validate=validate.Length(max=100))
     built_year = _year
     policy_fund_year = _year
-    supplier = fields.String(load_default="", validate=validate.Length(max=200))
+    # An active entry of the supplier registry (GET /suppliers), or null for none.
+    supplier_id = Id(load_default=None, allow_none=True)
+    supplier = fields.String(attribute="supplier_name", dump_only=True)  # the entry's name
     contact_name = fields.String(load_default="", validate=validate.Length(max=100))
     contact_phone = fields.String(load_default="", validate=validate.Length(max=40))
     contact_email = fields.String(load_default="", validate=validate.Length(max=254))
@@ -55,7 +58,7 @@ FirmList = list_schema(FirmSchema, "FirmList")
 def list_firms(query: dict):
     """Firms, newest first (a firm user sees only their own)."""
     user = api_user()
-    stmt = select(Firm)
+    stmt = select(Firm).options(selectinload(Firm.supplier))
     if user.role == Role.FIRM:
         stmt = stmt.where(Firm.id == user.firm_id)
     page = keyset_page(stmt, Firm.id, query["limit"], query["cursor"])
