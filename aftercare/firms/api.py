@@ -44,8 +44,8 @@ class FirmSchema(Schema):
 
 
 class FirmUpdateSchema(FirmSchema):
-    class Meta:
-        partial = True
+    """The fields a PATCH changes; loaded with `partial=True` (marshmallow has no such
+    Meta option: under one, a PATCH had to repeat every required field)."""
 
 
 FirmList = list_schema(FirmSchema, "FirmList")
@@ -81,7 +81,7 @@ def get_firm(firm_id: int):
 
 @blp.route("/<int:firm_id>", methods=["PATCH"])
 @roles_required(Role.MANAGER)
-@blp.arguments(FirmUpdateSchema)
+@blp.arguments(FirmUpdateSchema(partial=True))
 @blp.response(200, FirmSchema)
 def update_firm(body: dict, firm_id: int):
     return services.update_firm(api_user(), firm_id, body)

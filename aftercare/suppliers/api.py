@@ -31,12 +31,8 @@ class SupplierSchema(Schema):
 
 
 class SupplierUpdateSchema(SupplierSchema):
-    class Meta:
-        partial = True
-
-
-class SupplierPatchSchema(SupplierUpdateSchema):
-    """A PATCH may also deactivate (`active: false`) or reactivate the supplier."""
+    """The fields a PATCH changes (loaded with `partial=True`); `active: false`
+    deactivates the supplier and `true` reactivates it."""
 
     active = fields.Boolean()
 
@@ -85,7 +81,7 @@ def get_supplier(supplier_id: int):
 
 @blp.route("/<int:supplier_id>", methods=["PATCH"])
 @roles_required(Role.MANAGER)
-@blp.arguments(SupplierPatchSchema)
+@blp.arguments(SupplierUpdateSchema(partial=True))
 @blp.response(200, SupplierSchema)
 def update_supplier(body: dict, supplier_id: int):
     """Change the fields given; `active` deactivates or reactivates (never a delete)."""
