@@ -18,6 +18,7 @@ from aftercare.ledger.models import (
 from aftercare.meisters.models import CostLine, MeisterProfile, TicketDecline, Visit
 from aftercare.notifications.models import Notification, NotificationPreference
 from aftercare.payouts.models import PayoutBatch, PayoutLine, ReconciliationRun
+from aftercare.suppliers.models import Supplier
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
 
 __all__ = [
@@ -28,5 +29,5 @@ __all__ = [
     "FiscalYear", "IdempotencyRecord", "JobRun", "LedgerAccount", "LedgerTransaction",
     "MeisterProfile", "Notification", "NotificationPreference",
     "PayoutBatch", "PayoutLine", "Posting", "ReconciliationRun",
-    "SchedulerLease", "Ticket", "TicketDecline", "TicketHistory", "User", "Visit",
+    "SchedulerLease", "Supplier", "Ticket", "TicketDecline", "TicketHistory", "User", "Visit",
 ]  # fmt: skip

@@ -123,7 +123,6 @@ def bulk_firms(count: int, rng: random.Random) -> list[int]:
                 "industry": "제조",
                 "built_year": rng.randint(2015, 2020),
                 "policy_fund_year": rng.choice([None, 2018, 2019, 2020]),
-                "supplier": "데모솔루션",
                 "contact_name": "",
                 "contact_phone": "",
                 "contact_email": "",

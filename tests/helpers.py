@@ -20,6 +20,8 @@ from aftercare.firms.services import create_firm
 from aftercare.ledger.models import FiscalYear
 from aftercare.ledger.services import open_fiscal_year
 from aftercare.meisters.services import create_profile
+from aftercare.suppliers.models import Supplier
+from aftercare.suppliers.services import create_supplier
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -69,9 +71,19 @@ class Factory:
             "industry": "금속가공",
             "built_year": 2019,
             "policy_fund_year": 2020,
-            "supplier": "스마트솔루션",
         } | overrides
         return create_firm(None, data)
+
+    def supplier(self, **overrides: Any) -> Supplier:
+        n = next(_counter)
+        data = {
+            "name": f"스마트솔루션 {n}",
+            "registration_number": valid_brn(50_000 + n),
+            "representative": "김대표",
+            "region": "gyeonggi",
+            "solutions": ["mes"],
+        } | overrides
+        return create_supplier(None, data)
 
     def user(self, role: str, firm: Firm | None = None, **overrides: Any) -> User:
         n = next(_counter)

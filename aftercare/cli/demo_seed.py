@@ -21,6 +21,8 @@ from aftercare.ledger.queries import fiscal_year_by_year
 from aftercare.ledger.services import open_fiscal_year
 from aftercare.meisters.queries import profile_by_user
 from aftercare.meisters.services import create_profile
+from aftercare.suppliers.models import Supplier
+from aftercare.suppliers.services import create_supplier, update_supplier
 
 DEMO_PASSWORD = "aftercare-demo-2021"
 DEMO_DOMAIN = "demo.aftercare.kr"
@@ -39,13 +41,52 @@ FIRM_NAMES = [
     ("세종로보틱스", "sejong", "로봇", "micro"),
     ("충북금형", "chungbuk", "금형", "small"),
 ]
-SUPPLIERS = ["스마트솔루션㈜", "㈜팩토리원", "엠이에스코리아", "㈜한국자동화"]
+# Solution suppliers of the registry: name, region, solution tags, representative.
+SUPPLIERS = [
+    ("스마트솔루션㈜", "gyeonggi", ["mes", "erp", "database"], "김솔루"),
+    ("㈜팩토리원", "seoul", ["plc", "scada", "network"], "이팩토"),
+    ("엠이에스코리아", "daejeon", ["mes", "vision", "sensor"], "박엠이"),
+    ("㈜한국자동화", "busan", ["robot", "plc", "cnc"], "최자동"),
+]
 
 
 def demo_registration_number(index: int) -> str:
     """A valid (check-digit correct) registration number for demo firm `index`."""
     first_nine = f"{120 + index:03d}81{10000 + index * 7:05d}"[:9]
     return first_nine + str(check_digit(first_nine))
+
+
+def demo_supplier_number(index: int) -> str:
+    """A valid registration number for demo supplier `index` (none of a demo firm's)."""
+    first_nine = f"{210 + index:03d}86{30000 + index * 11:05d}"[:9]
+    return first_nine + str(check_digit(first_nine))
+
+
+def _seed_suppliers() -> list[Supplier]:
+    """The demo suppliers; an entry migration 0016 carried over under the same name
+    (a demo database seeded before the registry) is completed, not doubled."""
+    suppliers = []
+    for index, (name, region, solutions, representative) in enumerate(SUPPLIERS):
+        number = demo_supplier_number(index)
+        data = {
+            "name": name,
+            "registration_number": number,
+            "representative": representative,
+            "region": region,
+            "solutions": solutions,
+            "contact_name": "영업 담당",
+            "contact_phone": f"02-{3000 + index:04d}-{4000 + index:04d}",
+        }
+        supplier = db.session.scalar(select(Supplier).where(Supplier.registration_number == number))
+        carried_over = db.session.scalar(
+            select(Supplier).where(Supplier.name == name, Supplier.registration_number.is_(None))
+        )
+        if supplier is None and carried_over is not None:
+            supplier = update_supplier(None, carried_over.id, data)
+        elif supplier is None:
+            supplier = create_supplier(None, data)
+        suppliers.append(supplier)
+    return suppliers
 
 
 def _user(email: str, name: str, role: str, firm_id: int | None = None) -> User:
@@ -85,6 +126,8 @@ def seed_demo(echo: Callable[[str], None] = print) -> None:
     for year in sorted({2021, seoul_today().year}):
         if fiscal_year_by_year(year) is None:
             open_fiscal_year(None, year=year, budget=4_400_000_000)
+    echo("Seeding suppliers…")
+    suppliers = _seed_suppliers()
     echo("Seeding firms…")
     firms = []
     for index, (name, region, industry, size) in enumerate(FIRM_NAMES):
@@ -101,7 +144,7 @@ def seed_demo(echo: Callable[[str], None] = print) -> None:
                     "industry": industry,
                     "built_year": 2016 + index % 5,
                     "policy_fund_year": (2019 + index % 3) if index % 2 == 0 else None,
-                    "supplier": SUPPLIERS[index % len(SUPPLIERS)],
+                    "supplier_id": suppliers[index % len(suppliers)].id,
                     "contact_name": "담당자",
                     "contact_phone": f"010-{1000 + index:04d}-{2000 + index:04d}",
                 },

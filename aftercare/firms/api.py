@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import g
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from aftercare.api.base import Blueprint, api_user, roles_required
-from aftercare.api.schemas import ListQuery, list_schema
+from aftercare.api.schemas import Id, ListQuery, list_schema
 from aftercare.core.pagination import keyset_page
 from aftercare.domain.vocab import REGIONS, Role, SizeClass
 from aftercare.firms import services
@@ -28,7 +29,9 @@ class FirmSchema(Schema):
     industry = fields.String(load_default="", validate=validate.Length(max=100))
     built_year = _year
     policy_fund_year = _year
-    supplier = fields.String(load_default="", validate=validate.Length(max=200))
+    # An active entry of the supplier registry (GET /suppliers), or null for none.
+    supplier_id = Id(load_default=None, allow_none=True)
+    supplier = fields.String(attribute="supplier_name", dump_only=True)  # the entry's name
     contact_name = fields.String(load_default="", validate=validate.Length(max=100))
     contact_phone = fields.String(load_default="", validate=validate.Length(max=40))
     contact_email = fields.String(load_default="", validate=validate.Length(max=254))
@@ -41,8 +44,8 @@ class FirmSchema(Schema):
 
 
 class FirmUpdateSchema(FirmSchema):
-    class Meta:
-        partial = True
+    """The fields a PATCH changes; loaded with `partial=True` (marshmallow has no such
+    Meta option: under one, a PATCH had to repeat every required field)."""
 
 
 FirmList = list_schema(FirmSchema, "FirmList")
@@ -55,7 +58,7 @@ FirmList = list_schema(FirmSchema, "FirmList")
 def list_firms(query: dict):
     """Firms, newest first (a firm user sees only their own)."""
     user = api_user()
-    stmt = select(Firm)
+    stmt = select(Firm).options(selectinload(Firm.supplier))
     if user.role == Role.FIRM:
         stmt = stmt.where(Firm.id == user.firm_id)
     page = keyset_page(stmt, Firm.id, query["limit"], query["cursor"])
@@ -78,7 +81,7 @@ def get_firm(firm_id: int):
 
 @blp.route("/<int:firm_id>", methods=["PATCH"])
 @roles_required(Role.MANAGER)
-@blp.arguments(FirmUpdateSchema)
+@blp.arguments(FirmUpdateSchema(partial=True))
 @blp.response(200, FirmSchema)
 def update_firm(body: dict, firm_id: int):
     return services.update_firm(api_user(), firm_id, body)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aftercare.db import utcnow
 from aftercare.extensions import db
+from aftercare.suppliers.models import Supplier
 
 
 class Firm(db.Model):
@@ -22,11 +23,19 @@ class Firm(db.Model):
     industry: Mapped[str] = mapped_column(String(100), default="")
     built_year: Mapped[int | None] = mapped_column(Integer)
     policy_fund_year: Mapped[int | None] = mapped_column(Integer)
-    supplier: Mapped[str] = mapped_column(String(200), default="")
+    # The solution supplier, an entry of the registry (was free text before migration 0016).
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"), index=True)
     contact_name: Mapped[str] = mapped_column(String(100), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    supplier: Mapped[Supplier | None] = relationship(Supplier)
+
+    @property
+    def supplier_name(self) -> str:
+        """The supplier's name, "" without one (the API's `supplier` field, SPEC §11)."""
+        return self.supplier.name if self.supplier is not None else ""
 
     def __repr__(self) -> str:
         return f"<Firm {self.id} {self.name}>"

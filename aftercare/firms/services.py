@@ -17,6 +17,7 @@ from aftercare.domain.registration import (
 from aftercare.domain.vocab import REGIONS, Role, SizeClass
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
+from aftercare.suppliers.services import supplier_choice_error
 
 FIRM_FIELDS = (
     "name",
@@ -26,15 +27,21 @@ FIRM_FIELDS = (
     "industry",
     "built_year",
     "policy_fund_year",
-    "supplier",
+    "supplier_id",
     "contact_name",
     "contact_phone",
     "contact_email",
 )
 
 
-def validate_firm(data: dict[str, Any], firm_id: int | None = None) -> dict[str, list[str]]:
-    """Field errors of a firm's data (empty when valid)."""
+def validate_firm(
+    data: dict[str, Any], firm_id: int | None = None, current_supplier_id: int | None = None
+) -> dict[str, list[str]]:
+    """Field errors of a firm's data (empty when valid).
+
+    `supplier_id` must name an active registry entry, unless it is the one the firm
+    already has (`current_supplier_id`: a firm keeps a supplier deactivated since).
+    """
     errors: dict[str, list[str]] = {}
     if not str(data.get("name") or "").strip():
         errors["name"] = ["Enter the firm's name."]
@@ -51,6 +58,8 @@ def validate_firm(data: dict[str, Any], firm_id: int | None = None) -> dict[str,
         errors["size"] = ["Size must be micro, small or medium."]
     if data.get("region") not in REGIONS:
         errors["region"] = ["Choose one of the 17 regions."]
+    if message := supplier_choice_error(data.get("supplier_id"), current_supplier_id):
+        errors["supplier_id"] = [message]
     this_year = date.today().year
     for field in ("built_year", "policy_fund_year"):
         value = data.get(field)
@@ -81,7 +90,11 @@ def create_firm(actor: User | None, data: dict[str, Any]) -> Firm:
         "firm.create",
         "firm",
         firm.id,
-        after={"name": firm.name, "registration_number": firm.registration_number},
+        after={
+            "name": firm.name,
+            "registration_number": firm.registration_number,
+            "supplier_id": firm.supplier_id,
+        },
     )
     db.session.commit()
     return firm
@@ -93,7 +106,7 @@ def update_firm(actor: User, firm_id: int, data: dict[str, Any]) -> Firm:
     if firm is None:
         raise NotFound("No such firm")
     merged = {k: getattr(firm, k) for k in FIRM_FIELDS} | data
-    if errors := validate_firm(merged, firm_id=firm.id):
+    if errors := validate_firm(merged, firm_id=firm.id, current_supplier_id=firm.supplier_id):
         raise ValidationFailed(errors)
     before = {k: getattr(firm, k) for k in data if k in FIRM_FIELDS}
     for key in FIRM_FIELDS:

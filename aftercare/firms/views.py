@@ -123,7 +123,8 @@ def _add_service_errors(form: FirmForm, firm_id: int | None) -> None:
     for key in ("built_year", "policy_fund_year"):
         if getattr(form, key).errors:
             data[key] = None
-    findings = services.validate_firm(data, firm_id=firm_id)
+    current = db.session.get(Firm, firm_id).supplier_id if firm_id is not None else None
+    findings = services.validate_firm(data, firm_id=firm_id, current_supplier_id=current)
     for name, messages in findings.items():
         field = getattr(form, name)
         if not field.errors:
@@ -174,10 +175,10 @@ def detail(firm_id: int):
 def edit(firm_id: int):
     firm = _firm_or_404(firm_id)
     if request.method == "GET":
-        form = FirmForm(obj=firm)
+        form = FirmForm(obj=firm, current_supplier_id=firm.supplier_id)
         form.registration_number.data = format_registration_number(firm.registration_number)
     else:
-        form = FirmForm()
+        form = FirmForm(current_supplier_id=firm.supplier_id)
     saved = _submit(
         form, lambda data: services.update_firm(current_user, firm_id, data), firm_id=firm.id
     )

@@ -61,6 +61,7 @@ def _seed_more(app: Flask, world: World) -> dict[str, list[Any]]:
         "firm_id": [ids["firm_a"], ids["firm_b"]],
         "user_id": [ids["meister_a"], ids["meister_b"]],
         "year": [ids["year"]],
+        "supplier_id": [ids["supplier"]],
     }
 
 

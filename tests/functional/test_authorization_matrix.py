@@ -225,6 +225,12 @@ RULES: dict[str, dict[str, Rule]] = {
     "firms.new": {"GET": page(manager=200), "POST": page(manager=OK)},
     "firms.detail": {"GET": page(manager=200, auditor=200)},
     "firms.edit": {"GET": page(manager=200), "POST": page(manager=OK)},
+    # Suppliers: as firms — managers maintain the registry, auditors read it.
+    "suppliers.index": {"GET": page(manager=200, auditor=200)},
+    "suppliers.new": {"GET": page(manager=200), "POST": page(manager=OK)},
+    "suppliers.detail": {"GET": page(manager=200, auditor=200)},
+    "suppliers.edit": {"GET": page(manager=200), "POST": page(manager=OK)},
+    "suppliers.toggle_active": {"GET": page(manager=200), "POST": page(manager=OK)},
     "meisters.index": {"GET": page(manager=200, auditor=200)},
     "meisters.new": {"GET": page(manager=200), "POST": page(manager=OK)},
     "meisters.edit": {
@@ -276,6 +282,19 @@ RULES: dict[str, dict[str, Rule]] = {
     },
     "firms_api.get_firm": {"GET": api(firm=SEES_OWN, manager=200, auditor=200)},
     "firms_api.update_firm": {"PATCH": api(manager=OK, body={"industry": "changed"})},
+    "suppliers_api.list_suppliers": {"GET": api(manager=200, auditor=200)},
+    "suppliers_api.create_supplier": {
+        "POST": api(
+            manager=OK,
+            body={
+                "name": "matrix supplier",
+                "registration_number": "1234567891",
+                "region": "seoul",
+            },
+        )
+    },
+    "suppliers_api.get_supplier": {"GET": api(manager=200, auditor=200)},
+    "suppliers_api.update_supplier": {"PATCH": api(manager=OK, body={"representative": "x"})},
     "meisters_api.list_meisters": {"GET": api(manager=200)},
     "meisters_api.create_meister": {
         "POST": api(manager=OK, body=lambda w: {"user_id": w.ids["meister_b"]})
@@ -370,6 +389,7 @@ PLAIN_PARAMS = {
     "code": "en",
     "fmt": "csv",
     "request_id": "approval_request",
+    "supplier_id": "supplier",
 }
 
 
@@ -463,7 +483,9 @@ def build_world(app: Flask, make: Factory) -> World:
     a third claim approved and settled (so a payout batch exists), attachments, notifications.
     """
     make.fiscal_year(year=seoul_today().year, budget=1_000_000_000)
-    firm_a, firm_b = make.firm(region="busan"), make.firm(region="seoul")
+    supplier = make.supplier()
+    firm_a = make.firm(region="busan", supplier_id=supplier.id)
+    firm_b = make.firm(region="seoul")
     users = {
         "firm": make.user("firm", firm=firm_a),
         "meister": make.meister(specialties=["plc"], regions=["busan"]),
@@ -510,6 +532,7 @@ def build_world(app: Flask, make: Factory) -> World:
         "target_user": firm_b_user.id,
         "batch": batch["batch_id"],
         "approval_request": pending["id"],
+        "supplier": supplier.id,
         "year": year,
         "sla": "sla",
         "en": "en",

@@ -59,7 +59,6 @@ def firm_form(**overrides) -> dict:
         "industry": "금속가공",
         "built_year": "2019",
         "policy_fund_year": "2022",
-        "supplier": "스마트솔루션",
         "contact_name": "김담당",
         "contact_phone": "051-123-4567",
         "contact_email": "contact@hanbit.example.kr",

@@ -22,6 +22,7 @@ ORDER: list[tuple[str, ...]] = [
     ("core", "api"),
     ("audit",),
     ("auth",),
+    ("suppliers",),
     ("firms",),
     ("notifications",),
     ("ledger",),

@@ -209,6 +209,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
         ("tickets.index", N_("Tickets")),
         ("claims.index", N_("Claims")),
         ("firms.index", N_("Firms")),
+        ("suppliers.index", N_("Suppliers")),
         ("assets.index", N_("Assets")),
         ("meisters.index", N_("Meisters")),
         ("ledger.pool", N_("Ledger")),
