@@ -29,8 +29,10 @@ class MeisterSchema(Schema):
 
 
 class MeisterUpdateSchema(MeisterSchema):
+    """The fields a PATCH changes; loaded with `partial=True` (marshmallow has no such
+    Meta option), so a field left out keeps its value instead of taking its default."""
+
     class Meta:
-        partial = True
         exclude = ("user_id",)
 
 
@@ -74,7 +76,7 @@ def get_meister(user_id: int):
 
 @blp.route("/<int:user_id>", methods=["PATCH"])
 @roles_required(Role.MANAGER)
-@blp.arguments(MeisterUpdateSchema)
+@blp.arguments(MeisterUpdateSchema(partial=True))
 @blp.response(200, MeisterSchema)
 def update_meister(body: dict, user_id: int):
     return _with_stats([services.update_profile(api_user(), user_id, body)])[0]

@@ -301,6 +301,19 @@ def test_meister_profiles(client, api, make):
     assert caller.patch(f"/meisters/{meister.id}", json={"max_load": 7}).get_json()["max_load"] == 7
 
 
+def test_patching_one_field_of_a_meister_keeps_the_others(api, make):
+    meister = make.meister(specialties=["plc", "mes"], regions=["busan"])
+    caller = api.as_(make.user("manager"))
+    caller.patch(f"/meisters/{meister.id}", json={"active": False})
+    body = caller.patch(f"/meisters/{meister.id}", json={"max_load": 7}).get_json()
+    assert (body["max_load"], body["specialties"], body["regions"], body["active"]) == (
+        7,
+        ["mes", "plc"],
+        ["busan"],
+        False,
+    )
+
+
 def test_opening_a_fiscal_year_funds_the_pool(client, api, make):
     caller = api.as_(make.user("manager"))
     response = caller.post("/fiscal-years", json={"year": 2021, "budget": 4_400_000_000})
