@@ -215,6 +215,26 @@ NAV: dict[str, list[tuple[str, str]]] = {
 }
 
 
+# The one next step a person takes on a listed ticket: (endpoint, label msgid, anchor).
+# A list card shows it as its action; the ticket page has every action.
+NEXT_STEPS: dict[tuple[str, str], tuple[str, str, str | None]] = {
+    ("firm", "resolved"): ("tickets.confirm", N_("Confirm the work"), None),
+    ("meister", "assigned"): ("tickets.detail", N_("Accept or decline"), "actions"),
+    ("meister", "in_progress"): ("tickets.new_visit", N_("Log a visit"), None),
+    ("manager", "submitted"): ("tickets.detail", N_("Triage"), "triage"),
+    ("manager", "triaged"): ("tickets.assign", N_("Assign a Meister"), None),
+}
+
+
+def next_step(role: str, status: str) -> dict[str, str] | None:
+    """The next step's label and the URL builder's arguments, or None."""
+    step = NEXT_STEPS.get((role, status))
+    if step is None:
+        return None
+    endpoint, label, anchor = step
+    return {"endpoint": endpoint, "label": gettext(label), "anchor": anchor}
+
+
 def nav_items() -> dict[str, Any]:
     """The signed-in user's menu: (endpoint, label) of their role's registered pages."""
     if not current_user or not current_user.is_authenticated:
@@ -260,6 +280,7 @@ def init_templating(app: Flask) -> None:
         query_args=query_args,
         current_locale=language,
         id_url_prefix=id_url_prefix,
+        next_step=next_step,
     )
 
     tables = PageTables(localized, badges)
