@@ -102,6 +102,9 @@ def world(live_server):
         resolved = worked_on("3호기 협동로봇 작업 중 비상정지 반복")
         resolve_ticket(meister, resolved, "안전 센서 교체 후 정상 가동 확인")
         working = worked_on("컨베이어 벨트 속도 저하와 소음 발생")
+        assigned = filed("용접 로봇 토치 위치 오차")
+        triage_ticket(manager, assigned, "accept")
+        assign_meister(manager, assigned, meister.id)
         triaged = filed("비전 검사 카메라 인식률 저하", "normal")
         triage_ticket(manager, triaged, "accept")
         submitted = filed("프레스 2호기 유압 누유로 가동 중단", "critical")
@@ -111,6 +114,7 @@ def world(live_server):
             "manager": manager.email,
             "resolved": resolved,
             "working": working,
+            "assigned": assigned,
             "triaged": triaged,
             "submitted": submitted,
         }
@@ -152,6 +156,7 @@ MAIN_PAGES = [
     ("meister", "home", "/"),
     ("meister", "tickets", "/tickets"),
     ("meister", "ticket", "/tickets/{working}"),
+    ("meister", "ticket-assigned", "/tickets/{assigned}"),
     ("meister", "visit", "/tickets/{working}/visits/new"),
     ("manager", "tickets", "/tickets"),
     ("manager", "ticket-submitted", "/tickets/{submitted}"),
@@ -159,24 +164,39 @@ MAIN_PAGES = [
 ]
 
 
+# Pages read more than acted on: whole words and no sideways scroll, no primary action.
+READING_PAGES = [
+    ("firm", "claims", "/claims"),
+    ("manager", "home", "/"),
+]
+
+
+def open_on_phone(page: Page, live_server, world, artifacts: Path, role, name, path) -> None:
+    page.goto(live_server.url + path.format(**world))
+    assert page.locator("html").get_attribute("lang") == "ko"
+    page.screenshot(path=str(artifacts / f"phone-{role}-{name}.png"))
+    assert page.evaluate(NARROW_TEXT) == []
+    scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert scroll_width <= PHONE["width"] + 1, f"the page scrolls sideways ({scroll_width}px)"
+    assert page.evaluate("window.scrollY") == 0
+
+
 @pytest.mark.parametrize(("role", "name", "path"), MAIN_PAGES, ids=lambda v: str(v))
 def test_a_main_page_fits_a_phone_with_its_primary_action_in_view(
     phones, live_server, world, artifacts: Path, role, name, path
 ):
     page = phones(role)
-    page.goto(live_server.url + path.format(**world))
-    assert page.locator("html").get_attribute("lang") == "ko"
-    page.screenshot(path=str(artifacts / f"phone-{role}-{name}.png"))
-
-    assert page.evaluate(NARROW_TEXT) == []
-    scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
-    assert scroll_width <= PHONE["width"] + 1, f"the page scrolls sideways ({scroll_width}px)"
-    assert page.evaluate("window.scrollY") == 0
+    open_on_phone(page, live_server, world, artifacts, role, name, path)
     primary = page.evaluate(PRIMARY_ACTION)
     assert primary is not None, "no primary action on the page"
     assert primary["text"]
     assert primary["top"] >= 0, primary
     assert primary["bottom"] <= PHONE["height"], primary
+
+
+@pytest.mark.parametrize(("role", "name", "path"), READING_PAGES, ids=lambda v: str(v))
+def test_a_reading_page_fits_a_phone(phones, live_server, world, artifacts, role, name, path):
+    open_on_phone(phones(role), live_server, world, artifacts, role, name, path)
 
 
 def test_lists_are_cards_on_a_phone_and_tables_on_a_desktop(
@@ -185,14 +205,18 @@ def test_lists_are_cards_on_a_phone_and_tables_on_a_desktop(
     phone = phones("meister")
     phone.goto(f"{live_server.url}/tickets")
     expect(phone.locator("table thead")).to_be_hidden()
-    card = phone.locator("table tbody tr").first
-    expect(card).to_contain_text("진행 중")  # the status
-    expect(card.locator("a[data-primary-action]")).to_have_text("방문 기록 등록")
+    first = phone.locator("table tbody tr").first  # the newest: assigned, to accept
+    expect(first.locator("a[data-primary-action]")).to_have_text("수락 또는 거절")
+    working = phone.locator("table tbody tr", has_text="컨베이어")
+    expect(working).to_contain_text("진행 중")  # the status
+    title, step = "컨베이어 벨트 속도 저하와 소음 발생", "방문 기록 등록"
+    expect(working.locator("a")).to_have_text([title, step])  # the one action
+    expect(phone.locator("[data-primary-action]")).to_have_count(1)
 
     desktop = sign_in(browser, live_server, world["meister"], DESKTOP)
     desktop.goto(f"{live_server.url}/tickets")
     expect(desktop.locator("table thead")).to_be_visible()
-    expect(desktop.locator("table tbody tr").first.locator("a[data-primary-action]")).to_be_hidden()
+    expect(desktop.locator("a[data-primary-action]")).to_be_hidden()
     desktop.screenshot(path=str(artifacts / "desktop-meister-tickets.png"))
     desktop.goto(f"{live_server.url}/tickets/{world['working']}")
     expect(desktop.locator(".action-bar")).to_have_css("position", "static")
