@@ -226,13 +226,16 @@ NEXT_STEPS: dict[tuple[str, str], tuple[str, str, str | None]] = {
 }
 
 
-def next_step(role: str, status: str) -> dict[str, str] | None:
-    """The next step's label and the URL builder's arguments, or None."""
-    step = NEXT_STEPS.get((role, status))
-    if step is None:
-        return None
-    endpoint, label, anchor = step
-    return {"endpoint": endpoint, "label": gettext(label), "anchor": anchor}
+class NextSteps(PerLanguage):
+    """next_step(role, status): (endpoint, label, anchor) or None, translated once."""
+
+    def _build(self) -> dict[tuple[str, str], tuple[str, str, str | None]]:
+        return {
+            key: (end, gettext(label), anchor) for key, (end, label, anchor) in NEXT_STEPS.items()
+        }
+
+    def __call__(self, role: str, status: str) -> tuple[str, str, str | None] | None:
+        return self.current().get((role, status))
 
 
 def nav_items() -> dict[str, Any]:
@@ -280,7 +283,7 @@ def init_templating(app: Flask) -> None:
         query_args=query_args,
         current_locale=language,
         id_url_prefix=id_url_prefix,
-        next_step=next_step,
+        next_step=NextSteps(),
     )
 
     tables = PageTables(localized, badges)
