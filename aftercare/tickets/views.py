@@ -527,7 +527,11 @@ def new_visit(ticket_id: int):
             _flash_domain_error(error)
             return _back(ticket_id)
     return render_template(
-        "work/visit.html", ticket=ticket, form=form, totals=_totals(_lines_from(form))
+        "work/visit.html",
+        ticket=ticket,
+        form=form,
+        totals=_totals(_lines_from(form)),
+        eligible_kinds=[kind for kind, eligible in DEFAULT_ELIGIBLE.items() if eligible],
     )
 
 

@@ -228,6 +228,29 @@ NAV: dict[str, list[tuple[str, str]]] = {
 }
 
 
+# The one next step a person takes on a listed ticket: (endpoint, label msgid, anchor).
+# A list card shows it as its action; the ticket page has every action.
+NEXT_STEPS: dict[tuple[str, str], tuple[str, str, str | None]] = {
+    ("firm", "resolved"): ("tickets.confirm", N_("Confirm the work"), None),
+    ("meister", "assigned"): ("tickets.detail", N_("Accept or decline"), "actions"),
+    ("meister", "in_progress"): ("tickets.new_visit", N_("Log a visit"), None),
+    ("manager", "submitted"): ("tickets.detail", N_("Triage"), "triage"),
+    ("manager", "triaged"): ("tickets.assign", N_("Assign a Meister"), None),
+}
+
+
+class NextSteps(PerLanguage):
+    """next_step(role, status): (endpoint, label, anchor) or None, translated once."""
+
+    def _build(self) -> dict[tuple[str, str], tuple[str, str, str | None]]:
+        return {
+            key: (end, gettext(label), anchor) for key, (end, label, anchor) in NEXT_STEPS.items()
+        }
+
+    def __call__(self, role: str, status: str) -> tuple[str, str, str | None] | None:
+        return self.current().get((role, status))
+
+
 def nav_items() -> dict[str, Any]:
     """The signed-in user's menu: (endpoint, label) of their role's registered pages."""
     if not current_user or not current_user.is_authenticated:
@@ -277,6 +300,7 @@ def init_templating(app: Flask) -> None:
         share_rule=share_rule,
         ranking_reason=ranking_reason,
         specialty_label=specialty_label,
+        next_step=NextSteps(),
     )
 
     tables = PageTables(localized, badges)
