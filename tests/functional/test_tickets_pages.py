@@ -248,8 +248,9 @@ def test_manager_sees_eligibility_findings_and_triages_through_the_form(client, 
     auth.login(make.user("manager"))
     page = text_of(client.get(f"/tickets/{ticket.id}"))
     assert f'action="/tickets/{ticket.id}/triage"' in page
-    assert page.count("✅") == 2  # small enterprise, smart factory built
-    assert "⚠️" not in page
+    # in words with a colour, no emoji font needed: small enterprise, smart factory built
+    assert page.count('data-finding="met"><span class="badge text-bg-success">✓ 충족</span>') == 2
+    assert 'data-finding="unmet"' not in page
 
     response = client.post(
         f"/tickets/{ticket.id}/triage",
@@ -276,7 +277,7 @@ def test_the_firm_does_not_see_the_triage_form(client, auth, make):
     auth.login(firm_user)
     page = text_of(client.get(f"/tickets/{ticket.id}"))
     assert f'action="/tickets/{ticket.id}/triage"' not in page
-    assert "✅" not in page
+    assert "data-finding" not in page
 
 
 def test_an_ineligible_firm_needs_an_override_reason_in_the_form(client, auth, make):
@@ -284,7 +285,7 @@ def test_an_ineligible_firm_needs_an_override_reason_in_the_form(client, auth, m
     ticket = file_ticket(firm_user)
     auth.login(make.user("manager"))
     page = text_of(client.get(f"/tickets/{ticket.id}"))
-    assert page.count("⚠️") == 1
+    assert page.count('data-finding="unmet"><span class="badge text-bg-warning">! 미충족') == 1
 
     refused = client.post(
         f"/tickets/{ticket.id}/triage",
