@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -74,16 +74,9 @@ def _waiting(request_: ApprovalRequest) -> str:
     return _("Request #%(id)d is waiting for another administrator's confirmation.", id=request_.id)
 
 
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 @bp.route("/users/<int:user_id>")
 def user_detail(user_id: int):
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     return render_template(
         "admin/user_detail.html",
         user=user,
@@ -97,7 +90,7 @@ def user_detail(user_id: int):
 @bp.route("/users/<int:user_id>/active", methods=["GET", "POST"])
 def toggle_active(user_id: int):
     """GET asks for confirmation; POST does it."""
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
@@ -112,7 +105,7 @@ def toggle_active(user_id: int):
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 def reset_password(user_id: int):
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = ResetPasswordForm()
     if form.validate_on_submit():
 
@@ -143,7 +136,7 @@ def reset_password(user_id: int):
 @bp.route("/users/<int:user_id>/unlock", methods=["GET", "POST"])
 def unlock(user_id: int):
     """Lift a lock after too many failed sign-ins (GET confirms, POST does it)."""
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         services.unlock_user(current_user, user.id)
@@ -154,7 +147,7 @@ def unlock(user_id: int):
 
 @bp.route("/users/<int:user_id>/tokens/revoke", methods=["GET", "POST"])
 def revoke_tokens(user_id: int):
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         count = services.revoke_user_tokens(current_user, user.id)

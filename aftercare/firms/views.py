@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -148,17 +148,10 @@ def new():
     return render_template("firms/form.html", form=form, firm=None), status
 
 
-def _firm_or_404(firm_id: int) -> Firm:
-    firm = db.session.get(Firm, firm_id)
-    if firm is None:
-        abort(404)
-    return firm
-
-
 @bp.route(f"/<int(max={MAX_ID}):firm_id>")
 @role_required("manager", "auditor")
 def detail(firm_id: int):
-    firm = _firm_or_404(firm_id)
+    firm = db.get_or_404(Firm, firm_id)
     users = db.session.scalars(
         select(User).where(User.firm_id == firm.id).order_by(User.name, User.id)
     ).all()
@@ -173,7 +166,7 @@ def detail(firm_id: int):
 @bp.route(f"/<int(max={MAX_ID}):firm_id>/edit", methods=["GET", "POST"])
 @role_required("manager")
 def edit(firm_id: int):
-    firm = _firm_or_404(firm_id)
+    firm = db.get_or_404(Firm, firm_id)
     if request.method == "GET":
         form = FirmForm(obj=firm, current_supplier_id=firm.supplier_id)
         form.registration_number.data = format_registration_number(firm.registration_number)

@@ -101,17 +101,10 @@ def new():
     return render_template("suppliers/form.html", form=form, supplier=None), status
 
 
-def _supplier_or_404(supplier_id: int) -> Supplier:
-    supplier = db.session.get(Supplier, supplier_id)
-    if supplier is None:
-        abort(404)
-    return supplier
-
-
 @bp.route(f"/<int(max={MAX_ID}):supplier_id>")
 @role_required("manager", "auditor")
 def detail(supplier_id: int):
-    supplier = _supplier_or_404(supplier_id)
+    supplier = db.get_or_404(Supplier, supplier_id)
     firms = db.session.scalars(
         select(Firm)
         .where(Firm.supplier_id == supplier.id)
@@ -129,7 +122,7 @@ def detail(supplier_id: int):
 @bp.route(f"/<int(max={MAX_ID}):supplier_id>/edit", methods=["GET", "POST"])
 @role_required("manager")
 def edit(supplier_id: int):
-    supplier = _supplier_or_404(supplier_id)
+    supplier = db.get_or_404(Supplier, supplier_id)
     if request.method == "GET":
         form = SupplierForm(obj=supplier)
         form.registration_number.data = format_registration_number(
@@ -153,7 +146,7 @@ def edit(supplier_id: int):
 @role_required("manager")
 def toggle_active(supplier_id: int):
     """GET asks for confirmation; POST deactivates the supplier (or reactivates it)."""
-    supplier = _supplier_or_404(supplier_id)
+    supplier = db.get_or_404(Supplier, supplier_id)
     form = ConfirmForm()
     if request.method == "POST":
         wanted = request.form.get("active")
