@@ -12,7 +12,8 @@ from playwright.sync_api import Browser, Page, expect
 from aftercare.claims.models import Claim
 from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
-from tests.helpers import PASSWORD, Factory
+from tests.browser import pages as shared
+from tests.helpers import Factory
 
 pytestmark = pytest.mark.browser
 
@@ -40,13 +41,7 @@ def people(live_server):
 
 
 def sign_in(browser: Browser, live_server, email: str) -> Page:
-    page = browser.new_context(accept_downloads=True).new_page()
-    page.goto(f"{live_server.url}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    return page
+    return shared.sign_in(browser, live_server, email, accept_downloads=True)
 
 
 def shot(page: Page, artifacts: Path, name: str) -> None:

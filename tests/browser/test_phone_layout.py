@@ -14,7 +14,8 @@ from aftercare.extensions import db
 from aftercare.meisters.assignment import assign_meister
 from aftercare.meisters.visits import accept_ticket, log_visit, resolve_ticket
 from aftercare.tickets.services import file_ticket, triage_ticket
-from tests.helpers import PASSWORD, Factory
+from tests.browser import pages as shared
+from tests.helpers import Factory
 
 pytestmark = pytest.mark.browser
 
@@ -123,14 +124,7 @@ def world(live_server):
 
 
 def sign_in(browser: Browser, live_server, email: str, viewport: dict, **options) -> Page:
-    context = browser.new_context(viewport=viewport, locale="ko-KR", **options)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    return page
+    return shared.sign_in(browser, live_server, email, viewport=viewport, locale="ko-KR", **options)
 
 
 @pytest.fixture(scope="module")
