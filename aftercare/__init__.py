@@ -40,6 +40,8 @@ from aftercare.jobs.views import bp as jobs_bp
 from aftercare.ledger.api import blp as ledger_blp
 from aftercare.ledger.views import bp as ledger_bp
 from aftercare.meisters.api import blp as meisters_blp
+from aftercare.meisters.evidence_api import blp as evidence_blp
+from aftercare.meisters.evidence_views import bp as evidence_bp
 from aftercare.meisters.views import bp as meisters_bp
 from aftercare.meisters.work_api import blp as work_blp
 from aftercare.notifications.views import bp as notifications_bp
@@ -190,7 +192,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         auth_bp, admin_bp, home_bp, tickets_bp, claims_bp, firms_bp, meisters_bp, ledger_bp,
-        jobs_bp, audit_bp, notifications_bp, assets_bp, approvals_bp, suppliers_bp,
+        jobs_bp, audit_bp, notifications_bp, assets_bp, approvals_bp, suppliers_bp, evidence_bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
     register_api_blueprints(app.extensions["aftercare_api"])
@@ -216,5 +218,5 @@ def register_api_blueprints(api: AftercareApi) -> None:
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     blueprints = (auth_blp, firms_blp, meisters_blp, ledger_blp, tickets_blp, work_blp, claims_blp)
-    for blueprint in (*blueprints, assets_blp, approvals_blp, suppliers_blp):
+    for blueprint in (*blueprints, assets_blp, approvals_blp, suppliers_blp, evidence_blp):
         api.register_blueprint(blueprint)

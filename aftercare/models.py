@@ -5,7 +5,7 @@ from aftercare.approvals.models import ApprovalRequest
 from aftercare.assets.models import Asset
 from aftercare.audit.models import AuditEvent
 from aftercare.auth.models import ApiToken, User
-from aftercare.claims.models import Claim
+from aftercare.claims.models import Claim, FirmPayment
 from aftercare.firms.models import Firm
 from aftercare.jobs.models import JobRun, SchedulerLease
 from aftercare.ledger.models import (
@@ -22,12 +22,34 @@ from aftercare.suppliers.models import Supplier
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
 
 __all__ = [
-    "ApiToken", "ApprovalRequest", "Asset", "Attachment", "AuditEvent", "Claim", "Comment",
+    "ApiToken",
+    "ApprovalRequest",
+    "Asset",
+    "Attachment",
+    "AuditEvent",
+    "Claim",
+    "Comment",
     "CostLine",
     "Firm",
+    "FirmPayment",
     "FirmUsage",
-    "FiscalYear", "IdempotencyRecord", "JobRun", "LedgerAccount", "LedgerTransaction",
-    "MeisterProfile", "Notification", "NotificationPreference",
-    "PayoutBatch", "PayoutLine", "Posting", "ReconciliationRun",
-    "SchedulerLease", "Supplier", "Ticket", "TicketDecline", "TicketHistory", "User", "Visit",
+    "FiscalYear",
+    "IdempotencyRecord",
+    "JobRun",
+    "LedgerAccount",
+    "LedgerTransaction",
+    "MeisterProfile",
+    "Notification",
+    "NotificationPreference",
+    "PayoutBatch",
+    "PayoutLine",
+    "Posting",
+    "ReconciliationRun",
+    "SchedulerLease",
+    "Supplier",
+    "Ticket",
+    "TicketDecline",
+    "TicketHistory",
+    "User",
+    "Visit",
 ]  # fmt: skip

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import secrets
 from typing import Any
 
 import flask
 import flask_babel
 from flask.testing import FlaskClient
-from sqlalchemy import Executable, text
+from sqlalchemy import Executable, select, text
 
 from aftercare.auth.models import User
 from aftercare.auth.services import create_user, issue_token
+from aftercare.db import utcnow
 from aftercare.domain.registration import check_digit
 from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
@@ -22,6 +24,7 @@ from aftercare.ledger.services import open_fiscal_year
 from aftercare.meisters.services import create_profile
 from aftercare.suppliers.models import Supplier
 from aftercare.suppliers.services import create_supplier
+from aftercare.tickets.models import Attachment
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -191,6 +194,7 @@ def pending_claim(api: ApiClient, make: Factory, unit_price: int = 1_000_000) ->
         },
     )
     assert visit.status_code == 201, visit.get_json()
+    give_evidence(tid)
     assert meister_api.post(f"/tickets/{tid}/resolve", json={"summary": "완료"}).status_code == 200
     confirmed = firm_api.post(f"/tickets/{tid}/confirm", json={"rating": 5}).get_json()
     return facts | {"ticket_id": tid, "claim_id": confirmed["claim"]["id"]}
@@ -205,3 +209,121 @@ def forget_language() -> None:
     flask_babel.refresh()
     flask.g.pop("language_code", None)
     flask.g.pop("translations", None)
+
+
+# ---------------------------------------------------------------- evidence (docs/evidence.md)
+
+
+def evidence_supplier_id() -> int:
+    """The supplier that issues the invoices `give_evidence` writes (one per database)."""
+    from aftercare.suppliers.models import Supplier as SupplierRow
+
+    found = db.session.scalar(
+        select(SupplierRow.id).where(SupplierRow.name == "증빙 테스트 공급기업")
+    )
+    if found is not None:
+        return found
+    supplier = SupplierRow(name="증빙 테스트 공급기업", solutions=[], active=True)
+    db.session.add(supplier)
+    db.session.flush()
+    return supplier.id
+
+
+def _evidence_file(ticket_id: int, uploader_id: int, kind: str, line_id: int | None = None) -> int:
+    """An attachment row standing for a PDF (approval and settlement read rows, not bytes)."""
+    attachment = Attachment(
+        ticket_id=ticket_id,
+        uploaded_by_id=uploader_id,
+        original_name="세금계산서.pdf",
+        stored_name=secrets.token_hex(16) + ".pdf",
+        content_type="application/pdf",
+        size=4,
+        sha256="0" * 64,
+        kind=kind,
+        cost_line_id=line_id,
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    return attachment.id
+
+
+def give_evidence(ticket_id: int, commit: bool = True) -> None:
+    """Every cost line of the ticket without an invoice gets a supplier, a well-formed
+    invoice issued today for its amount (VAT apart), a card payment and an evidence file."""
+    from aftercare.meisters.models import CostLine
+    from aftercare.tickets.models import Ticket
+
+    today = seoul_today()
+    supplier_id = evidence_supplier_id()
+    ticket = db.session.get(Ticket, ticket_id)
+    for line in db.session.scalars(
+        select(CostLine).where(CostLine.ticket_id == ticket_id, CostLine.invoice_number.is_(None))
+    ):
+        line.supplier_id = supplier_id
+        line.invoice_number = f"{today:%Y%m%d}{41000000 + ticket_id % 1000:08d}{line.id:08d}"
+        line.invoice_issued_on = today
+        line.invoice_supply_amount = line.amount
+        line.invoice_vat = line.amount // 10
+        line.payment_method = "card"
+        line.paid_on = today
+        _evidence_file(ticket_id, ticket.created_by_id, "evidence", line.id)
+    if commit:
+        db.session.commit()
+
+
+def make_settleable(claim_id: int, commit: bool = True) -> None:
+    """Verify the claim's unreviewed eligible lines and confirm the firm's share, as an
+    auditor and the firm would have (settlement pays only such claims)."""
+    from aftercare.claims.models import Claim, FirmPayment
+    from aftercare.meisters.models import CostLine
+
+    claim = db.session.get(Claim, claim_id)
+    reviewer = _system_user("auditor")
+    for line in db.session.scalars(
+        select(CostLine).where(
+            CostLine.ticket_id == claim.ticket_id,
+            CostLine.eligible.is_(True),
+            CostLine.review_status == "pending",
+        )
+    ):
+        line.review_status, line.reviewed_by_id, line.reviewed_at = "verified", reviewer, utcnow()
+    if db.session.scalar(select(FirmPayment.id).where(FirmPayment.claim_id == claim_id)) is None:
+        recorder = claim.ticket.created_by_id
+        db.session.add(
+            FirmPayment(
+                claim_id=claim_id,
+                amount=claim.firm_share or 0,
+                method="transfer",
+                paid_on=seoul_today(),
+                attachment_id=_evidence_file(claim.ticket_id, recorder, "firm_payment"),
+                recorded_by_id=recorder,
+                recorded_at=utcnow(),
+                confirmed_by_id=reviewer,
+                confirmed_at=utcnow(),
+            )
+        )
+    if commit:
+        db.session.commit()
+
+
+def make_all_settleable() -> int:
+    """`make_settleable` for every approved claim; how many."""
+    from aftercare.claims.models import Claim
+
+    ids = db.session.scalars(select(Claim.id).where(Claim.status == "approved")).all()
+    for claim_id in ids:
+        make_settleable(claim_id, commit=False)
+    db.session.commit()
+    return len(ids)
+
+
+def _system_user(role: str) -> int:
+    """An inactive user of `role` that stands for the people tests do not name."""
+    email = f"stand-in-{role}@example.kr"
+    found = db.session.scalar(select(User.id).where(User.email == email))
+    if found is not None:
+        return found
+    user = User(email=email, name=f"stand-in {role}", password_hash="!", role=role, active=False)
+    db.session.add(user)
+    db.session.flush()
+    return user.id

@@ -57,3 +57,17 @@ def list_schema(item: type[Schema], name: str) -> type[Schema]:
         },
         name=name,
     )
+
+
+# The request body of an upload: one multipart field `file` (OpenAPI).
+MULTIPART_FILE = {
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        }
+    }
+}

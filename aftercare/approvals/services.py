@@ -38,7 +38,7 @@ from aftercare.domain.vocab import PRIVILEGED_ROLES, Role
 from aftercare.extensions import db
 from aftercare.ledger import services as ledger
 from aftercare.ledger.models import FiscalYear
-from aftercare.payouts.settlement import settle_for_date
+from aftercare.payouts.settlement import settle_for_date, waiting_count
 
 MONEY_KINDS = ("budget", "void", "settlement")
 ACCOUNT_KINDS = ("account", "password")
@@ -299,6 +299,7 @@ def _confirm_settlement(actor: User, request: ApprovalRequest) -> ApprovalReques
         "status": batch.status,
         "claims_settled": batch.claims_settled,
         "amount": batch.amount,
+        "waiting": waiting_count(),  # approved claims not paid yet: evidence or firm share
     }
     request = db.session.get(ApprovalRequest, request_id)
     request.result = result

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from flask import request
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from aftercare.api.base import Blueprint, api_user, roles_required
@@ -10,12 +11,15 @@ from aftercare.api.idempotency import idempotent
 from aftercare.api.schemas import Id, ListQuery, UtcDateTime, list_schema
 from aftercare.approvals import services as approvals
 from aftercare.approvals.api import ApprovalRequestSchema
-from aftercare.claims import services
+from aftercare.claims import evidence, firm_share, review, services
 from aftercare.claims.models import Claim
 from aftercare.core.pagination import keyset_page
+from aftercare.domain.errors import ValidationFailed
+from aftercare.domain.evidence import DISALLOW_REASONS, PAYMENT_METHODS
 from aftercare.domain.vocab import Role
 from aftercare.meisters.work_api import CostLineSchema
 from aftercare.tickets.api import ReasonSchema
+from aftercare.tickets.services import Upload
 
 blp = Blueprint("claims_api", __name__, url_prefix="/api/v1", description="Claims")
 
@@ -67,9 +71,54 @@ class FiguresSchema(Schema):
     refusal = fields.String(allow_none=True)
 
 
+class ClaimLineSchema(CostLineSchema):
+    """A claim's line with its evidence files and what it lacks or repeats."""
+
+    supplier_name = fields.Function(lambda line: line.supplier.name if line.supplier else None)
+    evidence_files = fields.List(fields.Integer(), dump_only=True)  # attachment ids
+    missing = fields.List(fields.String(), dump_only=True)  # invoice | payment | evidence_file
+    duplicate_of = fields.List(fields.Integer(), dump_only=True)  # other lines, same invoice
+
+
+class FirmPaymentSchema(Schema):
+    status = fields.String()  # recorded | confirmed
+    amount = fields.Integer()
+    method = fields.String()
+    paid_on = fields.Date()
+    attachment_id = fields.Integer()
+    recorded_by = fields.Integer(attribute="recorded_by_id")
+    recorded_at = UtcDateTime()
+    confirmed_by = fields.Integer(attribute="confirmed_by_id", allow_none=True)
+    confirmed_at = UtcDateTime(allow_none=True)
+
+
+class AdjustmentSchema(Schema):
+    transaction_id = fields.Integer(attribute="id")
+    amount = fields.Integer()
+    reason = fields.String()
+    created_at = UtcDateTime()
+
+
 class ClaimDetailSchema(ClaimSchema):
-    lines = fields.List(fields.Nested(CostLineSchema))
+    lines = fields.List(fields.Nested(ClaimLineSchema))
     preview = fields.Nested(FiguresSchema, allow_none=True)
+    firm_payment = fields.Nested(FirmPaymentSchema, allow_none=True)
+    firm_payment_overdue = fields.Boolean()
+    adjustments = fields.List(fields.Nested(AdjustmentSchema))
+
+
+class ReviewSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["verified", "disallowed"]))
+    reason = fields.String(load_default=None, validate=validate.OneOf(DISALLOW_REASONS))
+    note = fields.String(load_default="", validate=validate.Length(max=10_000))
+
+
+class FirmPaymentFields(Schema):
+    """The multipart form of a firm's payment (with the proof in the field `file`)."""
+
+    amount = fields.Integer(required=True, validate=validate.Range(min=0, max=10**13))
+    method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
+    paid_on = fields.Date(required=True)
 
 
 class ClaimQuery(ListQuery):
@@ -83,11 +132,21 @@ class LineEligibilitySchema(Schema):
 
 
 ClaimList = list_schema(ClaimSchema, "ClaimList")
+FIRM_PAYMENT_FORM = FirmPaymentFields(unknown=EXCLUDE)
 
 
 def _detail(claim: Claim) -> Claim:
-    claim.lines = services.lines_of(claim)
+    lines = []
+    for flags in evidence.lines_with_flags(claim):
+        line = flags.line
+        line.evidence_files = [f.id for f in flags.files]
+        line.missing, line.duplicate_of = flags.missing, flags.duplicate_of
+        lines.append(line)
+    claim.lines = lines
     claim.preview = services.preview_for(api_user(), claim)
+    claim.firm_payment = firm_share.payment_of(claim.id)
+    claim.firm_payment_overdue = firm_share.is_overdue(claim, claim.firm_payment)
+    claim.adjustments = review.adjustments_of(claim.id)
     return claim
 
 
@@ -154,3 +213,67 @@ def set_line(body: dict, claim_id: int, line_id: int):
         api_user(), claim_id, line_id, body["eligible"], body["reason"]
     )
     return _detail(claim)
+
+
+@blp.route("/claims/<int:claim_id>/lines/<int:line_id>/review", methods=["POST"])
+@roles_required(Role.MANAGER, Role.AUDITOR)
+@blp.arguments(ReviewSchema)
+@blp.response(200, ClaimDetailSchema)
+def review_line(body: dict, claim_id: int, line_id: int):
+    """Verify or disallow an eligible line's evidence (reason from the fixed list; `other`
+    needs a note). Disallowing a line of an approved claim lowers its share and releases
+    the difference with an `adjust` transaction."""
+    claim = review.review_line(
+        api_user(), claim_id, line_id, body["status"], body["reason"], body["note"]
+    )
+    return _detail(claim)
+
+
+@blp.route("/claims/<int:claim_id>/firm-payment", methods=["POST"])
+@roles_required(Role.FIRM, Role.MANAGER)
+@blp.doc(
+    requestBody={
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "amount": {"type": "integer"},
+                        "method": {"type": "string", "enum": ["card", "transfer"]},
+                        "paid_on": {"type": "string", "format": "date"},
+                        "file": {"type": "string", "format": "binary"},
+                    },
+                    "required": ["amount", "method", "paid_on", "file"],
+                }
+            }
+        }
+    }
+)
+@blp.response(200, ClaimDetailSchema)
+def record_firm_payment(claim_id: int):
+    """Record the firm's payment of its own share to the supplier (multipart: `amount`,
+    `method`, `paid_on` and the proof in `file`)."""
+    services.claim_for(api_user(), claim_id)  # 404 first for another firm's claim
+    try:
+        body = FIRM_PAYMENT_FORM.load(request.form)
+    except ValidationError as error:
+        raise ValidationFailed(error.normalized_messages()) from error
+    upload = request.files.get("file")
+    firm_share.record_payment(
+        api_user(),
+        claim_id,
+        body["amount"],
+        body["method"],
+        body["paid_on"],
+        Upload(upload.filename or "", upload.read()) if upload else None,
+    )
+    return _detail(services.claim_for(api_user(), claim_id))
+
+
+@blp.route("/claims/<int:claim_id>/firm-payment/confirm", methods=["POST"])
+@roles_required(Role.MANAGER, Role.AUDITOR)
+@blp.response(200, ClaimDetailSchema)
+def confirm_firm_payment(claim_id: int):
+    """Confirm the firm's recorded payment (not by the person who recorded it)."""
+    firm_share.confirm_payment(api_user(), claim_id)
+    return _detail(services.claim_for(api_user(), claim_id))

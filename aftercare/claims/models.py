@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aftercare.db import utcnow
@@ -59,3 +59,33 @@ class Claim(db.Model):
     second_approved_by = relationship("User", foreign_keys=[second_approved_by_id])
     decided_by = relationship("User", foreign_keys=[decided_by_id])
     batch = relationship("PayoutBatch")
+
+
+class FirmPayment(db.Model):
+    """The firm's payment of its own share (자부담) to the supplier, and its confirmation.
+
+    No row: nothing recorded. A row without `confirmed_at`: recorded by the firm (it
+    may record again, replacing it). Confirmed by a manager or auditor other than the
+    recorder: settlement may pay the claim (docs/evidence.md §4).
+    """
+
+    __tablename__ = "firm_payment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(16))  # card | transfer
+    paid_on: Mapped[date] = mapped_column(Date)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("ticket_attachment.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    attachment = relationship("Attachment", lazy="joined")
+    recorded_by = relationship("User", foreign_keys=[recorded_by_id])
+    confirmed_by = relationship("User", foreign_keys=[confirmed_by_id])
+
+    @property
+    def status(self) -> str:
+        return "confirmed" if self.confirmed_at else "recorded"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from aftercare.audit.services import record_event
 from aftercare.auth.models import User
+from aftercare.claims import evidence
 from aftercare.claims.models import Claim
 from aftercare.db import utcnow
 from aftercare.domain.claim_states import (
@@ -65,11 +66,15 @@ def _manager_claim(actor: User, claim_id: int) -> Claim:
 
 
 def totals_of(ticket_id: int) -> tuple[int, int]:
-    """(eligible total, ineligible total) of all cost lines of a ticket's visits."""
+    """(eligible total, ineligible total) of all cost lines of a ticket's visits.
+
+    A line a reviewer disallowed counts as ineligible (docs/evidence.md §3).
+    """
+    counts = and_(CostLine.eligible.is_(True), CostLine.review_status != "disallowed")
     rows = db.session.execute(
-        select(CostLine.eligible, func.coalesce(func.sum(CostLine.amount), 0))
+        select(counts, func.coalesce(func.sum(CostLine.amount), 0))
         .where(CostLine.ticket_id == ticket_id)
-        .group_by(CostLine.eligible)
+        .group_by(counts)
     ).all()
     by_flag = {bool(flag): int(total) for flag, total in rows}
     return by_flag.get(True, 0), by_flag.get(False, 0)
@@ -204,6 +209,7 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
         return _approve_second(actor, claim)
     next_claim_status("approve", claim.status)
     _refuse_conflict_of_interest(actor, claim)
+    _refuse_without_evidence(claim)
     fiscal_year = approval_year()
     if fiscal_year is None:
         raise Conflict(
@@ -337,6 +343,25 @@ def _refuse_conflict_of_interest(actor: User, claim: Claim) -> None:
         )
 
 
+def _refuse_without_evidence(claim: Claim) -> None:
+    """Every eligible line needs its invoice, payment and a file; no invoice counts twice."""
+    lines = evidence.lines_of(claim)
+    if missing := evidence.missing_by_line(lines):
+        raise Conflict(
+            N_("Some eligible cost lines lack their evidence: add it or mark them ineligible."),
+            reason="evidence_missing",
+            current_status=claim.status,
+            lines=[{"line_id": line_id, "missing": lacks} for line_id, lacks in missing.items()],
+        )
+    if twice := evidence.duplicates_of(lines, counted_only=True):
+        raise Conflict(
+            N_("A tax invoice on this claim is already counted: it cannot be eligible twice."),
+            reason="duplicate_invoice",
+            current_status=claim.status,
+            lines=[{"line_id": line_id, "duplicate_of": ids} for line_id, ids in twice.items()],
+        )
+
+
 def _require_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -446,11 +471,3 @@ def set_line_eligibility(
     )
     db.session.commit()
     return claim
-
-
-def lines_of(claim: Claim) -> list[CostLine]:
-    return list(
-        db.session.scalars(
-            select(CostLine).where(CostLine.ticket_id == claim.ticket_id).order_by(CostLine.id)
-        )
-    )

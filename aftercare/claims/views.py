@@ -9,17 +9,26 @@ from sqlalchemy import select
 
 from aftercare.approvals import services as approvals
 from aftercare.auth.login import role_required
-from aftercare.claims import services
-from aftercare.claims.forms import ApproveForm, LineEligibilityForm
+from aftercare.claims import evidence, firm_share, review, services
+from aftercare.claims.forms import (
+    ApproveForm,
+    ConfirmPaymentForm,
+    FirmPaymentForm,
+    LineEligibilityForm,
+    ReviewForm,
+)
 from aftercare.claims.models import Claim
 from aftercare.core.pagination import keyset_page, parse_limit
 from aftercare.core.web.exports import export_response
 from aftercare.core.web.forms import apply_errors
 from aftercare.core.web.once import Done, submit_once
+from aftercare.core.web.templating import won
 from aftercare.domain.errors import Conflict, ValidationFailed
 from aftercare.ledger.queries import current_fiscal_year, firm_usage
+from aftercare.meisters.models import CostLine
 from aftercare.reports.rows import CLAIM_COLUMNS, claim_rows
 from aftercare.tickets.forms import ReasonForm
+from aftercare.tickets.services import PayloadTooLarge, Upload
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
 
@@ -60,19 +69,57 @@ def export(fmt: str):
     return export_response("claims", fmt, CLAIM_COLUMNS, rows)
 
 
+@bp.route("/review")
+@role_required("manager", "auditor")
+def review_queue():
+    """Claims with eligible lines no one has reviewed yet, oldest first."""
+    stmt = select(Claim).where(
+        Claim.status.in_(review.REVIEWABLE),
+        Claim.ticket_id.in_(
+            select(CostLine.ticket_id).where(
+                CostLine.eligible.is_(True), CostLine.review_status == "pending"
+            )
+        ),
+    )
+    try:
+        page = keyset_page(
+            stmt, Claim.id, parse_limit(request.args.get("limit")), request.args.get("cursor")
+        )
+    except ValidationFailed:
+        return redirect(url_for("claims.review_queue"))
+    return render_template("claims/review_queue.html", page=page)
+
+
 @bp.route("/<int:claim_id>")
 @role_required(*VIEWERS)
 def detail(claim_id: int):
     claim = services.claim_for(current_user, claim_id)
+    return _detail_page(claim)
+
+
+def _detail_page(claim: Claim, payment_form: FirmPaymentForm | None = None, status: int = 200):
+    payment = firm_share.payment_of(claim.id)
+    if payment_form is None:
+        payment_form = FirmPaymentForm(formdata=None, amount=claim.firm_share, paid_on=None)
+    flags = evidence.lines_with_flags(claim)
     return render_template(
         "claims/detail.html",
         claim=claim,
-        lines=services.lines_of(claim),
+        flags=flags,
+        missing_any=any(f.missing for f in flags),
         figures=services.preview_for(current_user, claim),
         year=claim.fiscal_year or services.approval_year(),
         approve_form=ApproveForm(),
         line_form=LineEligibilityForm(),
-    )
+        review_form=ReviewForm(),
+        payment=payment,
+        payment_status=firm_share.status_of(payment),
+        payment_overdue=firm_share.is_overdue(claim, payment),
+        payment_form=payment_form,
+        confirm_form=ConfirmPaymentForm(),
+        adjustments=review.adjustments_of(claim.id),
+        reviewable=claim.status in review.REVIEWABLE,
+    ), status
 
 
 def _back(claim_id: int):
@@ -161,4 +208,94 @@ def line(claim_id: int, line_id: int):
         flash(_(error.message), "warning")
     else:
         flash(_("Line updated; the figures were recalculated."), "success")
+    return _back(claim_id)
+
+
+@bp.route("/<int:claim_id>/lines/<int:line_id>/review", methods=["POST"])
+@role_required("manager", "auditor")
+def review_line(claim_id: int, line_id: int):
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a decision for the line."), "danger")
+        return _back(claim_id)
+    try:
+        claim = review.review_line(
+            current_user,
+            claim_id,
+            line_id,
+            form.status.data,
+            form.reason.data or None,
+            form.note.data or "",
+        )
+    except ValidationFailed as error:
+        for messages in error.errors.values():
+            for message in messages:
+                flash(_(message), "danger")
+    except Conflict as error:
+        flash(_(error.message), "warning")
+    else:
+        flash(_review_message(claim, form.status.data), "success")
+    return _back(claim_id)
+
+
+def _review_message(claim: Claim, status: str) -> str:
+    if status == "verified":
+        return _("Line verified.")
+    if claim.status == "pending":
+        return _(
+            "Line disallowed: the eligible total is now %(total)s.", total=won(claim.eligible_total)
+        )
+    return _(
+        "Line disallowed: the government share is now %(share)s; the difference went back "
+        "to the pool.",
+        share=won(claim.government_share),
+    )
+
+
+@bp.route("/<int:claim_id>/firm-payment", methods=["POST"])
+@role_required("firm", "manager")
+def firm_payment(claim_id: int):
+    claim = services.claim_for(current_user, claim_id)
+    form = FirmPaymentForm()
+    if not form.validate_on_submit():
+        return _detail_page(claim, form, 422)
+
+    def record() -> Done:
+        given = form.file.data
+        upload = Upload(given.filename, given.read()) if given and given.filename else None
+        firm_share.record_payment(
+            current_user, claim_id, form.amount.data, form.method.data, form.paid_on.data, upload
+        )
+        return Done(
+            url_for("claims.detail", claim_id=claim_id),
+            _("Payment recorded: a programme manager or auditor will confirm it."),
+        )
+
+    try:
+        return submit_once(form, record)
+    except (ValidationFailed, PayloadTooLarge) as error:
+        if isinstance(error, ValidationFailed):
+            apply_errors(form, error)
+        else:
+            form.file.errors = [*form.file.errors, _(error.message)]
+        return _detail_page(services.claim_for(current_user, claim_id), form, 422)
+    except Conflict as error:
+        flash(_(error.message), "warning")
+    return _back(claim_id)
+
+
+@bp.route("/<int:claim_id>/firm-payment/confirm", methods=["POST"])
+@role_required("manager", "auditor")
+def confirm_firm_payment(claim_id: int):
+    def confirm() -> Done:
+        firm_share.confirm_payment(current_user, claim_id)
+        return Done(
+            url_for("claims.detail", claim_id=claim_id),
+            _("The firm's share is confirmed: settlement may pay this claim."),
+        )
+
+    try:
+        return submit_once(ConfirmPaymentForm(), confirm)
+    except Conflict as error:
+        flash(_(error.message), "warning")
     return _back(claim_id)

@@ -18,6 +18,8 @@ TRANSACTION_LEGS: dict[str, tuple[str, str]] = {
     "reserve": (POOL_AVAILABLE, POOL_RESERVED),
     "release": (POOL_RESERVED, POOL_AVAILABLE),
     "settle": (POOL_RESERVED, PAID_OUT),
+    # Part of an approved claim's reservation given back (a line disallowed at review).
+    "adjust": (POOL_RESERVED, POOL_AVAILABLE),
 }
 
 

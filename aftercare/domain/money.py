@@ -76,6 +76,16 @@ def refusal_reason(share: Share) -> str | None:
     return "firm_cap_exhausted" if share.limited_by == "firm_cap" else "pool_exhausted"
 
 
+def reduced_share(government_share: int, eligible_total: int, rate_bp: int, unit: int) -> int:
+    """An approved claim's government share after its eligible total went down.
+
+    Never more than was reserved (the cap or the pool may have limited it), never more
+    than the formula gives for the new total: min(reserved, computed(new total)).
+    """
+    _require_int(government_share=government_share)
+    return min(government_share, computed_share(eligible_total, rate_bp, unit))
+
+
 def line_amount(quantity: int, unit_price: int) -> int:
     _require_int(quantity=quantity, unit_price=unit_price)
     return quantity * unit_price

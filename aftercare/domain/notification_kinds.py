@@ -24,6 +24,7 @@ KIND_ROLES: dict[str, frozenset[str]] = {
     "claim_approved": frozenset({"firm"}),
     "claim_rejected": frozenset({"firm"}),
     "reconciliation_breach": frozenset({"manager"}),
+    "firm_payment_overdue": frozenset({"manager"}),
 }
 # Informational kinds: in the app only, unless the user asks for e-mail too.
 QUIET_KINDS = frozenset({"accepted", "confirmed"})

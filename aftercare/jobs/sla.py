@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from aftercare.claims.firm_share import flag_overdue
 from aftercare.claims.signoff import confirm_by_system
 from aftercare.db import utcnow
 from aftercare.domain import sla
@@ -73,6 +74,7 @@ def run_sla_job(now: datetime | None = None) -> dict[str, int]:
         "sla_breached": _flag(overdue_ticket_ids(now), "sla_breached", "sla_breach"),
         "project_overdue": _flag(overdue_project_ids(), "project_overdue", "project_overdue"),
         "auto_confirmed": auto_confirm(now),
+        "firm_payment_overdue": flag_overdue(now),
     }
     return counts
 

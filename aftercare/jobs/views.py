@@ -45,6 +45,8 @@ COUNT_LABELS = {
     "sla_breached": _l("SLA breaches flagged"),
     "project_overdue": _l("projects overdue"),
     "auto_confirmed": _l("auto-confirmed"),
+    "firm_payment_overdue": _l("firm shares overdue"),
+    "waiting": _l("claims waiting for evidence"),
     "sent": _l("sent"),
     "failed": _l("failed"),
     "skipped": _l("skipped"),

@@ -19,6 +19,8 @@ from aftercare.ledger import services
 from aftercare.ledger.models import SECOND_APPROVAL_FROM, FiscalYear, LedgerTransaction
 from aftercare.ledger.queries import fiscal_year_by_year, pool_of
 from aftercare.payouts.reconciliation import reconcile
+from aftercare.payouts.settlement import waiting as waiting_claims
+from aftercare.payouts.settlement import waiting_count
 
 blp = Blueprint("ledger_api", __name__, url_prefix="/api/v1", description="Fiscal years and ledger")
 
@@ -108,7 +110,9 @@ class TransactionSchema(Schema):
 
 
 class TransactionQuery(ListQuery):
-    type = fields.String(validate=validate.OneOf(["fund", "reserve", "release", "settle"]))
+    type = fields.String(
+        validate=validate.OneOf(["fund", "reserve", "release", "settle", "adjust"])
+    )
     claim_id = Id(strict=False)
     firm_id = Id(strict=False)
 
@@ -165,8 +169,39 @@ def transactions(query: dict):
 def settle(body: dict):
     """Ask for the settlement of `date` (default today, Asia/Seoul): a pending request.
     When another manager confirms it, approved claims are settled into that date's batch
-    and the request's `result` holds `{batch_id, claims_settled, amount}`."""
+    and the request's `result` holds `{batch_id, claims_settled, amount, waiting}`: approved
+    claims wait while a line is unreviewed or the firm's share unconfirmed."""
     return approvals.request_settlement(api_user(), body.get("date"))
+
+
+class WaitingSchema(Schema):
+    claim_id = fields.Integer()
+    ticket_id = fields.Integer()
+    firm_id = fields.Integer()
+    firm_name = fields.String()
+    government_share = fields.Integer()
+    approved_at = UtcDateTime()
+    reason = fields.String()  # review_pending | firm_payment_missing
+
+
+class WaitingList(Schema):
+    total = fields.Integer()
+    items = fields.List(fields.Nested(WaitingSchema))
+
+
+class WaitingQuery(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+@blp.route("/ledger/settlements/waiting", methods=["GET"])
+@roles_required(Role.MANAGER, Role.AUDITOR)
+@blp.arguments(WaitingQuery, location="query")
+@blp.response(200, WaitingList)
+def waiting(query: dict):
+    """Approved claims settlement does not pay yet, oldest first, and why: `review_pending`
+    (an eligible line not reviewed) or `firm_payment_missing` (the firm's share not
+    confirmed)."""
+    return {"total": waiting_count(), "items": waiting_claims(query["limit"])}
 
 
 @blp.route("/ledger/verify", methods=["GET"])

@@ -323,6 +323,29 @@ def release(claim: Claim, reason: str, actor_id: int) -> int:
     return txn_id
 
 
+def adjust(claim: Claim, amount: int, key: str, reason: str, actor_id: int) -> int:
+    """Give `amount` of an approved claim's reservation back to the pool (a new `adjust`
+    transaction, never an edit of the reserve) and off the firm's usage.
+
+    `key` names the decision (say, the disallowed line), so the same one posts once.
+    The caller holds the claim's lock and lowers its government share by `amount`.
+    """
+    _locked_usage(claim.fiscal_year_id, claim.firm_id, claim.support_type)
+    txn_id = post_transaction(
+        claim.fiscal_year_id,
+        "adjust",
+        amount,
+        key,
+        claim_id=claim.id,
+        firm_id=claim.firm_id,
+        support_type=claim.support_type,
+        reason=reason,
+        actor_id=actor_id,
+    )
+    _add_to_usage(claim.fiscal_year_id, claim, reserved=-amount)
+    return txn_id
+
+
 def _post_for_claim(
     fiscal_year_id: int, kind: str, claim: Claim, amount: int, reason: str, actor_id: int
 ) -> int:

@@ -59,15 +59,17 @@ from aftercare.ledger.queries import (
 from aftercare.payouts import exports
 from aftercare.payouts.models import PayoutBatch, PayoutLine, ReconciliationRun
 from aftercare.payouts.reconciliation import reconcile
+from aftercare.payouts.settlement import ready_to_pay, waiting, waiting_count
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
-TRANSACTION_TYPES = ("fund", "reserve", "release", "settle")
+TRANSACTION_TYPES = ("fund", "reserve", "release", "settle", "adjust")
 TRANSACTION_TYPE_LABELS = {
     "fund": _l("Funding"),
     "reserve": _l("Reservation"),
     "release": _l("Release"),
     "settle": _l("Settlement"),
+    "adjust": _l("Adjustment"),
 }
 ACCOUNT_LABELS = {
     "funding": _l("Funding source"),
@@ -77,6 +79,7 @@ ACCOUNT_LABELS = {
 }
 LINE_STATUS_LABELS = {"queued": _l("Queued"), "settled": _l("Settled"), "skipped": _l("Skipped")}
 BATCH_STATUS_LABELS = {"open": _l("In progress"), "complete": _l("Complete")}
+WAITING_SHOWN = 50  # the settlement page lists the oldest waiting claims
 MAX_ID = 2**31 - 1  # ids are INTEGER columns; larger numbers overflow SQLite's driver
 
 
@@ -254,6 +257,7 @@ def _settlement_preview(day) -> dict[str, Any]:
             Claim.status == "approved",
             Claim.approved_at < cutoff,
             ~exists().where(PayoutLine.claim_id == Claim.id),
+            *ready_to_pay(),
         )
     ).one()
     return {"batch": None, "claims": int(count), "amount": int(amount)}
@@ -282,7 +286,12 @@ def settle():
             flash(_(error.message), "danger")
             return redirect(url_for("ledger.pool"))
     return render_template(
-        "ledger/settle_confirm.html", form=form, day=day, preview=_settlement_preview(day)
+        "ledger/settle_confirm.html",
+        form=form,
+        day=day,
+        preview=_settlement_preview(day),
+        waiting=waiting(limit=WAITING_SHOWN),
+        waiting_total=waiting_count(),
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -57,6 +58,7 @@ class CostLine(db.Model):
     """quantity × unit price = amount (integer won); eligibility may change while pending."""
 
     __tablename__ = "cost_line"
+    __table_args__ = (Index("ix_cost_line_supplier_invoice", "supplier_id", "invoice_number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
@@ -69,6 +71,29 @@ class CostLine(db.Model):
     eligible: Mapped[bool] = mapped_column(Boolean)
     # The manager who last changed `eligible` (may then approve neither step: SPEC §11).
     eligibility_changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Evidence (docs/evidence.md): the supplier's tax invoice, VAT apart, and the payment.
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"))
+    invoice_number: Mapped[str | None] = mapped_column(String(24))  # 24 bare digits
+    invoice_issued_on: Mapped[date | None] = mapped_column(Date)
+    invoice_supply_amount: Mapped[int | None] = mapped_column(BigInteger)
+    invoice_vat: Mapped[int | None] = mapped_column(BigInteger)
+    payment_method: Mapped[str | None] = mapped_column(String(16))  # card | transfer | cash
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    # The reviewer's decision: pending | verified | disallowed (with a reason).
+    review_status: Mapped[str] = mapped_column(
+        String(16), default="pending", server_default="pending"
+    )
+    review_reason: Mapped[str | None] = mapped_column(String(32))
+    review_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    supplier = relationship("Supplier")
+
+    @property
+    def counts(self) -> bool:
+        """Counted in the eligible total: eligible and not disallowed by a reviewer."""
+        return self.eligible and self.review_status != "disallowed"
 
 
 class TicketDecline(db.Model):

@@ -16,6 +16,7 @@ from aftercare.domain.states import Status, next_status
 from aftercare.domain.text import N_
 from aftercare.domain.time import seoul_today, to_seoul
 from aftercare.extensions import db
+from aftercare.meisters.evidence import apply_evidence, evidence_errors
 from aftercare.meisters.models import CostLine, TicketDecline, Visit
 from aftercare.notifications.services import firm_user_ids, manager_ids
 from aftercare.tickets.models import Ticket
@@ -99,6 +100,10 @@ def validate_visit(
         )
         if problems:
             errors[f"cost_lines.{index}"] = problems
+        elif found := evidence_errors(
+            ticket, line_amount(line["quantity"], line["unit_price"]), line, seoul_today()
+        ):
+            errors |= {f"cost_lines.{index}.{name}": messages for name, messages in found.items()}
     return errors
 
 
@@ -131,18 +136,18 @@ def log_visit(
     db.session.add(visit)
     db.session.flush()
     for line in cost_lines:
-        db.session.add(
-            CostLine(
-                visit_id=visit.id,
-                ticket_id=ticket.id,
-                kind=line["kind"],
-                description=line["description"].strip(),
-                quantity=line["quantity"],
-                unit_price=line["unit_price"],
-                amount=line_amount(line["quantity"], line["unit_price"]),
-                eligible=DEFAULT_ELIGIBLE[line["kind"]],
-            )
+        cost_line = CostLine(
+            visit_id=visit.id,
+            ticket_id=ticket.id,
+            kind=line["kind"],
+            description=line["description"].strip(),
+            quantity=line["quantity"],
+            unit_price=line["unit_price"],
+            amount=line_amount(line["quantity"], line["unit_price"]),
+            eligible=DEFAULT_ELIGIBLE[line["kind"]],
         )
+        apply_evidence(cost_line, line)  # the invoice and payment, when given with the visit
+        db.session.add(cost_line)
     db.session.flush()
     total = sum(line_amount(x["quantity"], x["unit_price"]) for x in cost_lines)
     write_history(

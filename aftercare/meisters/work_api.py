@@ -7,9 +7,10 @@ from dataclasses import replace
 from marshmallow import Schema, fields, validate
 
 from aftercare.api.base import Blueprint, api_user
-from aftercare.api.schemas import Id, Won
+from aftercare.api.schemas import Id, UtcDateTime, Won
 from aftercare.claims import signoff
 from aftercare.core.web.labels import ranking_reason
+from aftercare.domain.evidence import PAYMENT_METHODS
 from aftercare.domain.money import COST_KINDS
 from aftercare.meisters import assignment, visits
 from aftercare.tickets.api import ReasonSchema
@@ -31,7 +32,19 @@ class AssignSchema(Schema):
     force_reason = fields.String(load_default="", validate=validate.Length(max=10_000))
 
 
-class CostLineSchema(Schema):
+class EvidenceSchema(Schema):
+    """A cost line's supplier, tax invoice (VAT apart) and payment; each field optional."""
+
+    supplier_id = Id(allow_none=True)
+    invoice_number = fields.String(allow_none=True, validate=validate.Length(max=40))
+    invoice_issued_on = fields.Date(allow_none=True)
+    invoice_supply_amount = Won(allow_none=True, validate=validate.Range(min=0, max=10**13))
+    invoice_vat = Won(allow_none=True, validate=validate.Range(min=0, max=10**13))
+    payment_method = fields.String(allow_none=True, validate=validate.OneOf(PAYMENT_METHODS))
+    paid_on = fields.Date(allow_none=True)
+
+
+class CostLineSchema(EvidenceSchema):
     id = fields.Integer(dump_only=True)
     kind = fields.String(required=True, validate=validate.OneOf(COST_KINDS))
     description = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -41,6 +54,11 @@ class CostLineSchema(Schema):
     unit_price = Won(required=True, validate=validate.Range(min=0, max=10_000_000_000))
     amount = fields.Integer(dump_only=True)
     eligible = fields.Boolean(dump_only=True)
+    review_status = fields.String(dump_only=True)
+    review_reason = fields.String(dump_only=True, allow_none=True)
+    review_note = fields.String(dump_only=True)
+    reviewed_by = fields.Integer(attribute="reviewed_by_id", dump_only=True, allow_none=True)
+    reviewed_at = UtcDateTime(dump_only=True, allow_none=True)
 
 
 class VisitSchema(Schema):

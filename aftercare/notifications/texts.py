@@ -22,6 +22,9 @@ TEXTS = {
     "claim_approved": N_("The claim for ticket #%(ticket)s was approved"),
     "claim_rejected": N_("The claim for ticket #%(ticket)s was rejected"),
     "reconciliation_breach": N_("Ledger reconciliation found a breach"),
+    "firm_payment_overdue": N_(
+        "The firm's share for ticket #%(ticket)s is not confirmed 60 days after approval"
+    ),
 }
 
 
@@ -48,4 +51,5 @@ KIND_LABELS = {
     "claim_approved": _l("A cost-share claim was approved"),
     "claim_rejected": _l("A cost-share claim was rejected"),
     "reconciliation_breach": _l("Ledger reconciliation found a breach"),
+    "firm_payment_overdue": _l("A firm's own share is not confirmed 60 days after approval"),
 }

@@ -158,7 +158,7 @@ def check_firm_caps() -> list[Check]:
     """Usage rows agree with transactions, and reserved + paid ≤ cap per firm and type."""
     signed = case(
         (LedgerTransaction.type == "reserve", LedgerTransaction.amount),
-        (LedgerTransaction.type == "release", -LedgerTransaction.amount),
+        (LedgerTransaction.type.in_(("release", "adjust")), -LedgerTransaction.amount),
         (LedgerTransaction.type == "settle", -LedgerTransaction.amount),
         else_=0,
     )
@@ -238,6 +238,51 @@ def check_no_double_money() -> Check:
     return Check("no_double_reservation_or_settlement", ok, detail)
 
 
+def check_claim_money() -> Check:
+    """Per claim: what was reserved, less its adjustments, is its government share; a
+    settled claim was paid that share and a voided one released it (never more)."""
+
+    def total(kind: str):
+        return func.sum(
+            case((LedgerTransaction.type == kind, LedgerTransaction.amount), else_=0)
+        ).label(kind)
+
+    sums = (
+        select(
+            LedgerTransaction.claim_id,
+            total("reserve"),
+            total("adjust"),
+            total("release"),
+            total("settle"),
+        )
+        .where(LedgerTransaction.claim_id.is_not(None))
+        .group_by(LedgerTransaction.claim_id)
+        .subquery()
+    )
+    share = func.coalesce(Claim.government_share, 0)
+    kept = sums.c.reserve - sums.c.adjust
+    bad = db.session.scalars(
+        select(Claim.id)
+        .join(sums, sums.c.claim_id == Claim.id)
+        .where(
+            or_(
+                kept != share,
+                and_(Claim.status == "settled", sums.c.settle != share),
+                and_(Claim.status == "voided", sums.c.release != share),
+                and_(Claim.status.in_(RESERVED_CLAIM_STATUSES), sums.c.release + sums.c.settle > 0),
+            )
+        )
+        .order_by(Claim.id)
+    ).all()
+    return Check(
+        "claim_money_matches_ledger",
+        not bad,
+        "reserve − adjustments = government share; settled paid it, voided released it"
+        if not bad
+        else f"claims: {_ids(bad)}",
+    )
+
+
 def run_checks() -> list[Check]:
     sums = _posting_sums()
     return [
@@ -247,6 +292,7 @@ def run_checks() -> list[Check]:
         *check_pools_match_claims(sums),
         *check_firm_caps(),
         check_no_double_money(),
+        check_claim_money(),
     ]
 
 

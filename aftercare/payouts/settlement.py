@@ -17,21 +17,24 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
 from aftercare.audit.services import record_event
-from aftercare.claims.models import Claim
+from aftercare.claims.models import Claim, FirmPayment
 from aftercare.core.transactions import LEDGER_TABLES, refresh_statistics
 from aftercare.db import utcnow
 from aftercare.domain.claim_states import next_claim_status
 from aftercare.domain.errors import ValidationFailed
+from aftercare.domain.evidence import settlement_wait_reason
 from aftercare.domain.time import seoul_midnight_utc, seoul_today
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
 from aftercare.ledger import services as ledger
+from aftercare.meisters.models import CostLine
 from aftercare.payouts.models import PayoutBatch, PayoutLine
 from aftercare.tickets.services import close_tickets_of_claims
 
@@ -98,7 +101,12 @@ def _open_batch(day: date, actor_id: int | None) -> int:
                 Claim.firm_id,
                 Claim.government_share,
                 literal("queued"),
-            ).where(Claim.status == "approved", Claim.approved_at < cutoff, ~already_queued),
+            ).where(
+                Claim.status == "approved",
+                Claim.approved_at < cutoff,
+                ~already_queued,
+                *ready_to_pay(),
+            ),
         )
     )
     record_event(
@@ -249,6 +257,80 @@ def _mark_lines(line_ids: list[int], status: str) -> None:
     )
 
 
+def _unreviewed_claims() -> Select:
+    """Tickets with an eligible line no reviewer has decided on yet."""
+    return select(CostLine.ticket_id).where(
+        CostLine.eligible.is_(True), CostLine.review_status == "pending"
+    )
+
+
+def _confirmed_payments() -> Select:
+    return select(FirmPayment.claim_id).where(FirmPayment.confirmed_at.is_not(None))
+
+
+def ready_to_pay() -> tuple:
+    """WHERE conditions of an approved claim settlement may pay (docs/evidence.md §5):
+    every eligible line reviewed and the firm's own share confirmed."""
+    return (Claim.ticket_id.not_in(_unreviewed_claims()), Claim.id.in_(_confirmed_payments()))
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An approved claim settlement does not pay yet, and why."""
+
+    claim_id: int
+    ticket_id: int
+    firm_id: int
+    firm_name: str
+    government_share: int
+    approved_at: object
+    reason: str  # review_pending | firm_payment_missing
+
+
+def waiting(limit: int | None = None) -> list[Waiting]:
+    """Approved claims that wait for their review or their firm's share, oldest first."""
+    unreviewed = Claim.ticket_id.in_(_unreviewed_claims())
+    stmt = (
+        select(
+            Claim.id,
+            Claim.ticket_id,
+            Claim.firm_id,
+            Firm.name,
+            Claim.government_share,
+            Claim.approved_at,
+            unreviewed.label("unreviewed"),
+            Claim.id.in_(_confirmed_payments()).label("confirmed"),
+        )
+        .join(Firm, Firm.id == Claim.firm_id)
+        .where(Claim.status == "approved", or_(unreviewed, Claim.id.not_in(_confirmed_payments())))
+        .order_by(Claim.approved_at, Claim.id)
+        .limit(limit)
+    )
+    return [
+        Waiting(
+            row.id,
+            row.ticket_id,
+            row.firm_id,
+            row.name,
+            row.government_share,
+            row.approved_at,
+            settlement_wait_reason(
+                not row.unreviewed, "confirmed" if row.confirmed else "recorded"
+            ),
+        )
+        for row in db.session.execute(stmt)
+    ]
+
+
+def waiting_count() -> int:
+    return db.session.scalar(
+        select(func.count(Claim.id)).where(
+            Claim.status == "approved",
+            or_(Claim.ticket_id.in_(_unreviewed_claims()), Claim.id.not_in(_confirmed_payments())),
+        )
+    )
+
+
 def batch_lines(batch_id: int):
     """Rows for the bank-transfer export: line, claim, firm, amount."""
 
@@ -271,6 +353,11 @@ def batch_lines(batch_id: int):
 
 
 def run_settlement_job() -> dict[str, int]:
-    """The 02:00 job settles for the previous day (Asia/Seoul)."""
+    """The 02:00 job settles for the previous day (Asia/Seoul); some claims may wait."""
     batch = settle_for_date(seoul_today() - timedelta(days=1))
-    return {"batch_id": batch.id, "claims_settled": batch.claims_settled, "amount": batch.amount}
+    return {
+        "batch_id": batch.id,
+        "claims_settled": batch.claims_settled,
+        "amount": batch.amount,
+        "waiting": waiting_count(),
+    }

@@ -6,7 +6,7 @@ from flask import current_app, request, send_file
 from marshmallow import Schema, fields, validate
 
 from aftercare.api.base import Blueprint, api_user
-from aftercare.api.schemas import Id, ListQuery, UtcDateTime, list_schema
+from aftercare.api.schemas import MULTIPART_FILE, Id, ListQuery, UtcDateTime, list_schema
 from aftercare.domain.errors import NotFound, ValidationFailed
 from aftercare.domain.filetypes import with_extension
 from aftercare.domain.states import CATEGORIES, SEVERITIES, SUPPORT_TYPES, Status
@@ -63,6 +63,8 @@ class AttachmentSchema(Schema):
     size = fields.Integer()
     sha256 = fields.String()
     created_at = UtcDateTime()
+    kind = fields.String()  # ticket | evidence | firm_payment
+    cost_line_id = fields.Integer(allow_none=True)
 
 
 class TriageSchema(Schema):
@@ -136,19 +138,7 @@ def add_comment(body: dict, ticket_id: int):
 
 @blp.route("/tickets/<int:ticket_id>/attachments", methods=["POST"])
 @blp.response(201, AttachmentSchema)
-@blp.doc(
-    requestBody={
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                    "required": ["file"],
-                }
-            }
-        }
-    }
-)
+@blp.doc(requestBody=MULTIPART_FILE)
 def upload_attachment(ticket_id: int):
     """Attach a file (multipart field `file`): JPEG, PNG, PDF, XLSX or plain text."""
     upload = request.files.get("file")

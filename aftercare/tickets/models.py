@@ -116,5 +116,8 @@ class Attachment(db.Model):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # ticket (a photo or document of the ticket) | evidence (of a cost line) | firm_payment
+    kind: Mapped[str] = mapped_column(String(16), default="ticket", server_default="ticket")
+    cost_line_id: Mapped[int | None] = mapped_column(ForeignKey("cost_line.id"), index=True)
 
     uploaded_by = relationship("User", lazy="joined")

@@ -257,7 +257,7 @@ def file_ticket(actor: User, data: dict[str, Any], uploads: list[Upload] | None 
             errors["firm_id"] = [N_("Choose the firm this ticket is for.")]
     if "firm_id" not in errors:
         errors |= ticket_asset_errors(firm_id, data.get("asset_id"))
-    prepared = [_check_upload(u) for u in uploads or []]
+    prepared = [check_upload(u) for u in uploads or []]
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
@@ -288,7 +288,7 @@ def file_ticket(actor: User, data: dict[str, Any], uploads: list[Upload] | None 
     db.session.flush()
     write_history(ticket, actor, "file", None, "submitted")
     for upload, content_type in prepared:
-        _store_attachment(ticket, actor, upload, content_type)
+        store_attachment(ticket, actor, upload, content_type)
     notify(manager_ids(), "ticket_filed", ticket.id, title, f"filed:t{ticket.id}")
     db.session.commit()
     return ticket
@@ -425,7 +425,14 @@ def add_comment(actor: User, ticket_id: int, body: str) -> Comment:
     return comment
 
 
-def _check_upload(upload: Upload) -> tuple[Upload, str]:
+EVIDENCE_TYPES = ("application/pdf", "image/jpeg", "image/png")
+
+
+def check_upload(upload: Upload, evidence: bool = False) -> tuple[Upload, str]:
+    """The upload and its sniffed type, or a clear error (size, emptiness, type).
+
+    `evidence`: a tax invoice, receipt or proof of payment, so PDF, JPEG or PNG only.
+    """
     limit = current_app.config["MAX_ATTACHMENT_BYTES"]
     if len(upload.data) > limit:
         raise PayloadTooLarge(f"Each file may be at most {limit // (1024 * 1024)} MB")
@@ -436,10 +443,20 @@ def _check_upload(upload: Upload) -> tuple[Upload, str]:
         raise ValidationFailed(
             {"file": [N_("Only JPEG, PNG, PDF, XLSX and plain-text files are accepted.")]}
         )
+    if evidence and content_type not in EVIDENCE_TYPES:
+        raise ValidationFailed({"file": [N_("Evidence must be a PDF, JPEG or PNG file.")]})
     return upload, content_type
 
 
-def _store_attachment(ticket: Ticket, actor: User, upload: Upload, content_type: str) -> Attachment:
+def store_attachment(
+    ticket: Ticket,
+    actor: User,
+    upload: Upload,
+    content_type: str,
+    kind: str = "ticket",
+    cost_line_id: int | None = None,
+) -> Attachment:
+    """Write a checked upload to disk and its row to the session (the caller commits)."""
     stored_name, digest = storage.save_bytes(db.session(), upload.data, ALLOWED[content_type])
     name = with_extension(clean_filename(upload.filename, fallback="attachment"), content_type)
     attachment = Attachment(
@@ -451,6 +468,8 @@ def _store_attachment(ticket: Ticket, actor: User, upload: Upload, content_type:
         size=len(upload.data),
         sha256=digest,
         created_at=utcnow(),
+        kind=kind,
+        cost_line_id=cost_line_id,
     )
     db.session.add(attachment)
     db.session.flush()
@@ -459,7 +478,13 @@ def _store_attachment(ticket: Ticket, actor: User, upload: Upload, content_type:
         "ticket.attach",
         "ticket",
         ticket.id,
-        after={"attachment_id": attachment.id, "name": name, "type": content_type},
+        after={
+            "attachment_id": attachment.id,
+            "name": name,
+            "type": content_type,
+            "kind": kind,
+            "cost_line_id": cost_line_id,
+        },
     )
     return attachment
 
@@ -467,8 +492,8 @@ def _store_attachment(ticket: Ticket, actor: User, upload: Upload, content_type:
 def add_attachment(actor: User, ticket_id: int, upload: Upload) -> Attachment:
     ticket = ticket_for(actor, ticket_id)
     _require_role(actor, "firm", "meister", "manager")
-    checked, content_type = _check_upload(upload)
-    attachment = _store_attachment(ticket, actor, checked, content_type)
+    checked, content_type = check_upload(upload)
+    attachment = store_attachment(ticket, actor, checked, content_type)
     db.session.commit()
     return attachment
 

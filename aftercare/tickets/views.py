@@ -514,7 +514,10 @@ def new_visit(ticket_id: int):
                 current_user, ticket_id, form.visited_on.data, form.hours.data,
                 form.notes.data or "", _lines_from(form),
             )  # fmt: skip
-            return Done(url_for("tickets.detail", ticket_id=ticket_id), _("Visit logged."))
+            return Done(
+                url_for("tickets.detail", ticket_id=ticket_id),
+                _("Visit logged. Enter each cost line's tax invoice and evidence below."),
+            )
 
         try:
             return submit_once(form, log)

@@ -34,7 +34,7 @@ from aftercare.auth.models import User
 from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.notifications.models import Notification
-from tests.helpers import PASSWORD, ApiClient, Factory
+from tests.helpers import PASSWORD, ApiClient, Factory, give_evidence, make_all_settleable
 
 ROLES = ("anonymous", "firm", "meister", "manager", "auditor", "admin")
 SKIPPED_ENDPOINTS = {"static", "api-docs.openapi_json"}
@@ -100,6 +100,9 @@ CLAIM_READERS = {"firm": SEES_OWN, "manager": 200, "auditor": 200}
 MANAGER_ON_CLAIM = {"firm": 403, "manager": OK}  # role refused before the object is looked up
 MANAGER_ON_CLAIM_API = {"firm": REFUSED, "manager": OK}
 LEDGER_READERS = {"manager": 200, "auditor": 200}
+# Evidence: auditors and managers review and confirm (the role is checked first).
+EVIDENCE_REVIEWERS = {"manager": OK, "auditor": OK}
+EVIDENCE_EDITORS = {"firm": ACTS_OWN, "meister": ACTS_OWN, "manager": OK, "auditor": 403}
 
 
 def _visit_body(world: World) -> dict:
@@ -202,6 +205,17 @@ RULES: dict[str, dict[str, Rule]] = {
     "claims.reject": {"GET": page(manager=200), "POST": page(**MANAGER_ON_CLAIM)},
     "claims.void": {"GET": page(manager=200), "POST": page(**MANAGER_ON_CLAIM)},
     "claims.line": {"POST": page(**MANAGER_ON_CLAIM)},
+    "claims.review_queue": {"GET": page(**LEDGER_READERS)},
+    "claims.review_line": {"POST": page(**EVIDENCE_REVIEWERS)},
+    "claims.firm_payment": {"POST": page(firm=ACTS_OWN, manager=OK)},
+    "claims.confirm_firm_payment": {"POST": page(**EVIDENCE_REVIEWERS)},
+    # ------------------------------------------------------------ a cost line's evidence
+    # Who may see the ticket sees the line (an admin no ticket: 404); the firm, the
+    # assigned Meister and managers enter evidence, auditors only read it.
+    "evidence.line": {
+        "GET": page(**TICKET_READERS, admin=404),
+        "POST": page(**EVIDENCE_EDITORS, admin=404),
+    },
     # ------------------------------------------------------------ assets (pages)
     # Firm A's asset is named by ticket A (Meister A's), firm B's by ticket B. Meisters see
     # an asset through their ticket but neither change it nor print its labels; auditors read.
@@ -312,6 +326,7 @@ RULES: dict[str, dict[str, Rule]] = {
     "ledger_api.pool": {"GET": api(**LEDGER_READERS)},
     "ledger_api.transactions": {"GET": api(**LEDGER_READERS)},
     "ledger_api.verify": {"GET": api(**LEDGER_READERS)},
+    "ledger_api.waiting": {"GET": api(**LEDGER_READERS)},
     "ledger_api.settle": {"POST": api(manager=OK, body={})},
     # ------------------------------------------------------------ API: tickets
     "tickets_api.create_ticket": {
@@ -356,6 +371,12 @@ RULES: dict[str, dict[str, Rule]] = {
     "claims_api.set_line": {
         "PATCH": api(**MANAGER_ON_CLAIM_API, body={"eligible": False, **REASON})
     },
+    "claims_api.review_line": {"POST": api(**EVIDENCE_REVIEWERS, body={"status": "verified"})},
+    "claims_api.record_firm_payment": {"POST": api(firm=ACTS_OWN, manager=OK, body=UPLOAD)},
+    "claims_api.confirm_firm_payment": {"POST": api(**EVIDENCE_REVIEWERS, body={})},
+    "evidence_api.get_line": {"GET": api(**TICKET_READERS, admin=404)},
+    "evidence_api.set_evidence": {"PATCH": api(**EVIDENCE_EDITORS, admin=404, body={})},
+    "evidence_api.upload_evidence": {"POST": api(**EVIDENCE_EDITORS, admin=404, body=UPLOAD)},
     # ------------------------------------------------------------ approval requests (four eyes)
     # Managers and auditors read money requests; a manager other than the requester decides
     # (the four-eyes rule itself is tested below and in tests/integration/test_four_eyes.py).
@@ -450,6 +471,7 @@ def _full_path(
         ),
         201,
     )
+    give_evidence(tid)
     _ok(meister.post(f"/tickets/{tid}/resolve", json={"summary": "완료"}))
     confirmed = _ok(firm.post(f"/tickets/{tid}/confirm", json={"rating": 5}))
     assert confirmed["claim"]["status"] == "pending", confirmed
@@ -507,6 +529,7 @@ def build_world(app: Flask, make: Factory) -> World:
     b = _full_path(as_b, manager, as_meister_b, meister_b.id)
     settled = _full_path(as_b, manager, as_meister_b, meister_b.id)
     _ok(manager.post(f"/claims/{settled['claim']['id']}/approve"))
+    make_all_settleable()
     asked = _ok(manager.post("/ledger/settlements", json={}), 202)
     batch = _ok(colleague.post(f"/approval-requests/{asked['id']}/confirm"))["result"]
     assert batch["claims_settled"] == 1, batch

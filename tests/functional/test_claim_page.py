@@ -12,7 +12,7 @@ from aftercare.core.web.templating import rate_text
 from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.payouts.settlement import settle_for_date
-from tests.helpers import pending_claim
+from tests.helpers import make_all_settleable, pending_claim
 
 
 def _text(client, path: str) -> str:
@@ -78,6 +78,7 @@ def test_decisions_name_the_approver_and_the_batch(client, auth, api, make):
     assert re.search(r"1차 승인</dt><dd[^>]*>이승인 · \d{4}-\d\d-\d\d \d\d:\d\d", html)
     assert "지급 배치" not in html  # not settled yet
 
+    make_all_settleable()
     batch = settle_for_date()
     claim = db.session.scalar(select(Claim).where(Claim.id == facts["claim_id"]))
     assert claim.status == "settled"

@@ -31,9 +31,9 @@ from aftercare.meisters.visits import accept_ticket, log_visit, resolve_ticket
 from aftercare.payouts.settlement import settle_for_date
 from aftercare.tickets.models import Ticket
 from aftercare.tickets.services import file_ticket, triage_ticket
+from tests.helpers import give_evidence, make_all_settleable
 
 CHART_KEYS = ("burndown", "month", "region", "category", "sla", "workload", "ratings", "cap_usage")
-
 
 # ---------------------------------------------------------------- reading pages
 
@@ -99,6 +99,7 @@ def _work(people, firm_user, meister, category: str, unit_price: int, rating: in
     accept_ticket(meister, ticket.id)
     line = {"kind": "labour", "description": "작업", "quantity": 1, "unit_price": unit_price}
     log_visit(meister, ticket.id, seoul_today(), 2, "", [line])
+    give_evidence(ticket.id)
     resolve_ticket(meister, ticket.id, "완료")
     confirm_ticket(firm_user, ticket.id, rating)
     return db.session.scalar(select(Claim.id).where(Claim.ticket_id == ticket.id))
@@ -133,6 +134,7 @@ def world(make):
     manager, kim, lee = people["manager"], people["kim"], people["lee"]
     settled = _work(people, people["seoul_user"], kim, "breakdown", 1_000_000, 5)
     approve_claim(manager, settled)
+    make_all_settleable()
     settle_for_date(today)
     approve_claim(manager, _work(people, people["seoul_user"], kim, "upgrade", 3_000_000, 4))
     defect = _work(people, people["busan_user"], lee, "defect", 9_000_000, 3)

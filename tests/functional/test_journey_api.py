@@ -1,8 +1,25 @@
 """The whole path firm → manager → Meister → firm → manager → settlement, through the API."""
 
+import io
 from datetime import timedelta
 
 from aftercare.domain.time import seoul_today
+
+PDF = b"%PDF-1.4\n%evidence\n"
+
+
+def _invoice(supplier_id: int, serial: int, amount: int) -> dict:
+    """A line's tax invoice issued today for `amount` (VAT apart), paid by card."""
+    today = seoul_today()
+    return {
+        "supplier_id": supplier_id,
+        "invoice_number": f"{today:%Y%m%d}-41000012-{serial:08d}",
+        "invoice_issued_on": today.isoformat(),
+        "invoice_supply_amount": amount,
+        "invoice_vat": amount // 10,
+        "payment_method": "card",
+        "paid_on": today.isoformat(),
+    }
 
 
 def test_the_whole_journey_moves_money_exactly_once(client, api, make, runner):
@@ -15,6 +32,8 @@ def test_the_whole_journey_moves_money_exactly_once(client, api, make, runner):
     meister_user = make.meister(specialties=["plc"], regions=["busan"])
     make.meister(specialties=["erp"], regions=["seoul"])
     meister = api.as_(meister_user)
+    auditor = api.as_(make.user("auditor"))
+    supplier_id = make.supplier().id
 
     ticket = firm_api.post(
         "/tickets",
@@ -53,18 +72,28 @@ def test_the_whole_journey_moves_money_exactly_once(client, api, make, runner):
                     "description": "진단 및 교체",
                     "quantity": 2,
                     "unit_price": 350_000,
+                    **_invoice(supplier_id, 1, 700_000),
                 },
                 {
                     "kind": "parts",
                     "description": "통신 모듈",
                     "quantity": 1,
                     "unit_price": 1_234_567,
+                    **_invoice(supplier_id, 2, 1_234_567),
                 },
                 {"kind": "travel", "description": "출장비", "quantity": 1, "unit_price": 80_000},
             ],
         },
     )
     assert visit.status_code == 201, visit.get_json()
+    eligible_lines = [line["id"] for line in visit.get_json()["cost_lines_saved"][:2]]
+    for line_id in eligible_lines:  # the scanned tax invoice of each eligible line
+        uploaded = meister.post(
+            f"/cost-lines/{line_id}/evidence",
+            data={"file": (io.BytesIO(PDF), "세금계산서.pdf")},
+            content_type="multipart/form-data",
+        )
+        assert uploaded.status_code == 201, uploaded.get_json()
     assert meister.post(f"/tickets/{tid}/resolve", json={"summary": "교체 완료"}).status_code == 200
 
     confirmed = firm_api.post(
@@ -99,6 +128,29 @@ def test_the_whole_journey_moves_money_exactly_once(client, api, make, runner):
         "reserved": 967_000,
         "paid": 0,
     }
+
+    for line_id in eligible_lines:
+        reviewed = auditor.post(
+            f"/claims/{claim_id}/lines/{line_id}/review", json={"status": "verified"}
+        )
+        assert reviewed.status_code == 200, reviewed.get_json()
+    waiting = manager.get("/ledger/settlements/waiting").get_json()
+    assert [(w["claim_id"], w["reason"]) for w in waiting["items"]] == [
+        (claim_id, "firm_payment_missing")
+    ]
+    paid = firm_api.post(
+        f"/claims/{claim_id}/firm-payment",
+        data={
+            "amount": str(claim["firm_share"]),
+            "method": "transfer",
+            "paid_on": seoul_today().isoformat(),
+            "file": (io.BytesIO(PDF), "이체확인증.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert paid.status_code == 200, paid.get_json()
+    assert auditor.post(f"/claims/{claim_id}/firm-payment/confirm").status_code == 200
+    assert manager.get("/ledger/settlements/waiting").get_json()["total"] == 0
 
     asked = manager.post("/ledger/settlements", json={})
     assert asked.status_code == 202, asked.get_json()

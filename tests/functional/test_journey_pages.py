@@ -82,6 +82,23 @@ def test_each_role_does_its_daily_work_in_pages(client, auth, make):
     saved = client.post(f"/tickets/{ticket_id}/visits/new", data={**form, "save": "1"})
     assert saved.status_code == 302
     assert sorted(line.amount for line in db.session.query(CostLine).all()) == [50_000, 750_000]
+    labour = db.session.query(CostLine).filter_by(kind="labour").one()
+    today = seoul_today()
+    evidence = client.post(
+        f"/cost-lines/{labour.id}/evidence",
+        data={
+            "supplier_id": str(make.supplier().id),
+            "invoice_number": f"{today:%Y%m%d}-41000012-00000001",
+            "invoice_issued_on": today.isoformat(),
+            "invoice_supply_amount": "750000",
+            "invoice_vat": "75000",
+            "payment_method": "card",
+            "paid_on": today.isoformat(),
+            "file": (io.BytesIO(b"%PDF-1.4\n%scan\n"), "세금계산서.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert evidence.status_code == 302, evidence.get_data(as_text=True)
     client.post(f"/tickets/{ticket_id}/resolve", data={"summary": "보정 완료"})
 
     _as(client, auth, firm_user)

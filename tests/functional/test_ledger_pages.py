@@ -18,7 +18,7 @@ from aftercare.extensions import db
 from aftercare.ledger.models import FiscalYear, LedgerTransaction
 from aftercare.ledger.services import add_budget
 from aftercare.payouts.models import PayoutBatch, ReconciliationRun
-from tests.helpers import pending_claim
+from tests.helpers import make_all_settleable, pending_claim
 
 BUDGET = 10_000_000
 
@@ -71,6 +71,7 @@ def confirm_latest(client, auth, manager, colleague, **kw):
 
 def settle_now(client, auth, manager, colleague, **kw):
     """Ask for today's settlement on the ledger page; `colleague` confirms it."""
+    make_all_settleable()
     asked = client.post("/ledger/settle")
     assert (asked.status_code, asked.headers["Location"]) == (302, "/approvals")
     return confirm_latest(client, auth, manager, colleague, **kw)
@@ -242,6 +243,10 @@ def test_settle_now_asks_first_then_settles_the_approved_claim(
     client, api, auth, make, as_manager, colleague, year
 ):
     claim = approved_claim(api, make, manager=as_manager)
+    waits = page_text(client, "/ledger/settle")
+    assert re.search(r'id="preview-claims">0<', waits)
+    assert 'data-wait="review_pending"' in waits  # its lines are not reviewed yet
+    make_all_settleable()
     confirm = page_text(client, "/ledger/settle")
     assert re.search(r'id="preview-claims">1<', confirm)
     assert "500,000원" in confirm

@@ -40,6 +40,7 @@ from aftercare.meisters.visits import accept_ticket, log_visit, resolve_ticket
 from aftercare.payouts.reconciliation import reconcile
 from aftercare.tickets.models import Ticket
 from aftercare.tickets.services import file_ticket, triage_ticket
+from tests.helpers import give_evidence
 
 Lines = Sequence[tuple[str, int]]  # (kind, amount in won), quantity 1
 
@@ -124,6 +125,7 @@ def quick_claim(firm_id: int, author_id: int, lines: Lines, category: str = "bre
             )
         )
     db.session.flush()
+    give_evidence(ticket.id, commit=False)
     claim = create_claim(ticket, None)
     db.session.commit()
     return claim.id
@@ -173,6 +175,7 @@ def journey_claim(
             for kind, amount in lines
         ],
     )
+    give_evidence(tid)
     resolve_ticket(meister, tid, "done")
     confirm_ticket(firm_user, tid, 5, "")
     return db.session.scalar(select(Claim.id).where(Claim.ticket_id == tid))

@@ -17,11 +17,13 @@ from sqlalchemy import func, select
 from aftercare.approvals.models import ApprovalRequest
 from aftercare.audit.models import AuditEvent
 from aftercare.auth.models import User
+from aftercare.claims.evidence import lines_of
 from aftercare.claims.models import Claim
-from aftercare.claims.services import approve_claim, lines_of, set_line_eligibility
+from aftercare.claims.services import approve_claim, set_line_eligibility
 from aftercare.extensions import db
 from aftercare.ledger.models import LedgerTransaction
 from aftercare.payouts.settlement import settle_for_date
+from tests.helpers import make_all_settleable
 from tests.integration.ledger_support import (
     assert_books_ok,
     balances,
@@ -188,6 +190,7 @@ def test_settlement_pays_approved_claims_and_skips_awaiting_ones(
     assert boss.post(f"/claims/{small}/approve").get_json()["status"] == "approved"
     assert boss.post(f"/claims/{big}/approve").get_json()["status"] == "awaiting_second_approval"
 
+    make_all_settleable()
     batch = settle_for_date()
     assert (batch.claims_settled, batch.amount) == (1, 1_000_000)
     assert (_status(small), _status(big)) == ("settled", "awaiting_second_approval")
@@ -366,6 +369,7 @@ def test_a_settlement_request_runs_as_the_confirmer(boss, colleague, make, first
     claim_id = quick_claim(make.firm().id, first.id, [("parts", 2_000_000)])
     assert boss.post(f"/claims/{claim_id}/approve").status_code == 200
     key = {"Idempotency-Key": "settle-request-1"}
+    make_all_settleable()
     asked = boss.post("/ledger/settlements", json={}, headers=key)
     assert asked.status_code == 202, asked.get_json()
     replay = boss.post("/ledger/settlements", json={}, headers=key)

@@ -20,6 +20,7 @@ from aftercare.ledger.services import add_budget
 from aftercare.payouts import settlement
 from aftercare.payouts.models import PayoutBatch, PayoutLine
 from aftercare.tickets.models import Ticket, TicketHistory
+from tests.helpers import make_all_settleable
 from tests.integration.ledger_support import (
     ONE_APPROVER,
     assert_books_ok,
@@ -50,6 +51,7 @@ def second(api, make):
 
 def _settle(boss, second, body: dict) -> dict:
     """Ask for a settlement as `boss`, confirm it as `second`: the batch's figures."""
+    make_all_settleable()  # settlement pays reviewed claims whose firm share is confirmed
     return confirmed(second, boss.post("/ledger/settlements", json=body))["result"]
 
 

@@ -17,6 +17,7 @@ from aftercare.claims.models import Claim
 from aftercare.claims.services import approve_claim
 from aftercare.extensions import db
 from aftercare.ledger.models import LedgerTransaction
+from tests.helpers import make_all_settleable
 from tests.integration.ledger_support import (
     ONE_APPROVER,
     assert_books_ok,
@@ -185,6 +186,7 @@ def test_an_approval_racing_the_settlement_of_the_same_firm_both_succeed(app, ma
             return claim.status, claim.government_share
         barrier.wait(timeout=60)
         assert inside.wait(timeout=30)
+        make_all_settleable()
         batch = settle_for_date()
         return batch.status, batch.claims_settled
 

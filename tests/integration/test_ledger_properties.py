@@ -26,10 +26,10 @@ from sqlalchemy import select
 
 from aftercare import create_app
 from aftercare.auth.models import User
+from aftercare.claims.evidence import lines_of
 from aftercare.claims.models import Claim
 from aftercare.claims.services import (
     approve_claim,
-    lines_of,
     preview,
     reject_claim,
     set_line_eligibility,
@@ -41,7 +41,7 @@ from aftercare.extensions import db
 from aftercare.ledger.models import FiscalYear
 from aftercare.ledger.services import add_budget
 from aftercare.payouts import settlement
-from tests.helpers import Factory
+from tests.helpers import Factory, make_all_settleable
 from tests.integration.ledger_support import (
     assert_books_ok,
     assert_caps_and_pool_hold,
@@ -191,6 +191,7 @@ def _run(data: dict, managers: Managers, fy_year: int, claim_ids: list[int]) -> 
             elif kind == "settle":
                 day += timedelta(days=1)  # each run is the batch of a new day
                 with mock.patch.object(settlement, "seoul_today", return_value=day):
+                    make_all_settleable()
                     batch = settlement.settle_for_date(day)
                 assert batch.status == "complete"
                 event(f"settled {min(batch.claims_settled, 2)}+ claims")

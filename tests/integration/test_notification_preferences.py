@@ -128,7 +128,7 @@ def test_by_default_everything_shows_in_the_app_and_important_events_are_emailed
     prefs = preferences_of(people.manager)
     assert list(prefs) == [
         "ticket_filed", "declined", "confirmed", "sla_breach", "project_overdue",
-        "reconciliation_breach",
+        "reconciliation_breach", "firm_payment_overdue",
     ]  # fmt: skip
     assert all(c.in_app for c in prefs.values())
     assert {k for k, c in prefs.items() if not c.email} == {"confirmed"}

@@ -19,14 +19,14 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text, update
 
-from aftercare.claims.models import Claim
+from aftercare.claims.models import Claim, FirmPayment
 from aftercare.db import utcnow
 from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.ledger.models import FirmUsage, LedgerAccount, LedgerTransaction, Posting
 from aftercare.payouts.models import PayoutBatch, PayoutLine
 from aftercare.payouts.settlement import settle_for_date
-from aftercare.tickets.models import Ticket
+from aftercare.tickets.models import Attachment, Ticket
 from tests.integration.ledger_support import assert_books_ok, balances, this_year
 
 CLAIMS = 3000
@@ -71,6 +71,47 @@ def _move_sequences(*models) -> None:
                 f'(SELECT MAX(id) FROM "{table}"))'
             )
         )
+
+
+def _confirmed_firm_payments(first_claim: int, first_ticket: int, user_id: int, now) -> None:
+    """Each claim's firm share paid and confirmed (settlement pays only those), with a
+    proof row each; the claims have no cost lines, so there is nothing to review."""
+    attachment_id = _next_id(Attachment)
+    db.session.execute(
+        Attachment.__table__.insert(),
+        [
+            {
+                "id": attachment_id + n,
+                "ticket_id": first_ticket + n,
+                "uploaded_by_id": user_id,
+                "original_name": "이체확인증.pdf",
+                "stored_name": f"{n:032x}.pdf",
+                "content_type": "application/pdf",
+                "size": 4,
+                "sha256": "0" * 64,
+                "kind": "firm_payment",
+                "created_at": now,
+            }
+            for n in range(CLAIMS)
+        ],
+    )
+    db.session.execute(
+        FirmPayment.__table__.insert(),
+        [
+            {
+                "claim_id": first_claim + n,
+                "amount": SHARE,
+                "method": "transfer",
+                "paid_on": seoul_today(),
+                "attachment_id": attachment_id + n,
+                "recorded_by_id": user_id,
+                "recorded_at": now,
+                "confirmed_by_id": user_id,
+                "confirmed_at": now,
+            }
+            for n in range(CLAIMS)
+        ],
+    )
 
 
 def _bulk_approved_claims(fy_id: int, firm_ids: list[int], author_id: int) -> None:
@@ -177,6 +218,7 @@ def _bulk_approved_claims(fy_id: int, firm_ids: list[int], author_id: int) -> No
     db.session.execute(Claim.__table__.insert(), claims)
     db.session.execute(LedgerTransaction.__table__.insert(), txns)
     db.session.execute(Posting.__table__.insert(), postings)
+    _confirmed_firm_payments(claim_id, ticket_id, author_id, now)
     total = CLAIMS * SHARE
     for name, delta in (("pool_available", -total), ("pool_reserved", total)):
         db.session.execute(
@@ -197,7 +239,7 @@ def _bulk_approved_claims(fy_id: int, firm_ids: list[int], author_id: int) -> No
             for firm_id, reserved in per_firm.items()
         ],
     )
-    _move_sequences(Ticket, Claim, LedgerTransaction)
+    _move_sequences(Ticket, Claim, LedgerTransaction, Attachment)
     db.session.commit()
 
 

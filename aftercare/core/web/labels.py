@@ -99,6 +99,41 @@ ROUNDING_UNIT_LABELS = {
     1_000_000: _l("1,000,000 won"),
 }
 
+# Evidence (docs/evidence.md): payment methods, what a line lacks, review decisions.
+PAYMENT_METHOD_LABELS = {
+    "card": _l("Card"),
+    "transfer": _l("Bank transfer"),
+    "cash": _l("Cash (not eligible)"),
+}
+MISSING_LABELS = {
+    "invoice": _l("Tax invoice"),
+    "payment": _l("Card or transfer payment"),
+    "evidence_file": _l("Evidence file"),
+}
+REVIEW_LABELS = {
+    "pending": _l("Not reviewed"),
+    "verified": _l("Verified"),
+    "disallowed": _l("Disallowed"),
+}
+DISALLOW_LABELS = {
+    "duplicate_invoice": _l("Duplicate tax invoice"),
+    "outside_period": _l("Outside the project period"),
+    "unrelated": _l("Unrelated to the smart factory"),
+    "cash_payment": _l("Paid in cash"),
+    "vat_included": _l("VAT included in the amount"),
+    "unreadable": _l("Evidence unreadable"),
+    "other": _l("Other (see note)"),
+}
+FIRM_PAYMENT_LABELS = {
+    "none": _l("Not recorded"),
+    "recorded": _l("Recorded, awaiting confirmation"),
+    "confirmed": _l("Confirmed"),
+}
+WAIT_LABELS = {
+    "review_pending": _l("Evidence review pending"),
+    "firm_payment_missing": _l("Firm's own share not confirmed"),
+}
+
 LIMITED_BY_LABELS = {
     "none": _l("Not limited"),
     "firm_cap": _l("Firm's cap"),

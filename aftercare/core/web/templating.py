@@ -17,14 +17,20 @@ from aftercare.core.web.labels import (
     CATEGORY_LABELS,
     CLAIM_STATUS_LABELS,
     COST_KIND_LABELS,
+    DISALLOW_LABELS,
+    FIRM_PAYMENT_LABELS,
     LIMITED_BY_LABELS,
+    MISSING_LABELS,
+    PAYMENT_METHOD_LABELS,
     REFUSAL_LABELS,
+    REVIEW_LABELS,
     ROLE_LABELS,
     ROUNDING_UNIT_LABELS,
     SEVERITY_LABELS,
     SIZE_LABELS,
     STATUS_LABELS,
     SUPPORT_TYPE_LABELS,
+    WAIT_LABELS,
     ranking_reason,
     region_label,
     specialty_label,
@@ -63,6 +69,13 @@ def kst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def isodate(value: date | None) -> str:
     return value.isoformat() if value else "—"
+
+
+def approval_number(value: str | None) -> str:
+    """24 digits as people write them: 20210315-41000012-00000001."""
+    if not value:
+        return "—"
+    return "-".join(value[i : i + 8] for i in range(0, len(value), 8))
 
 
 # Names url_for takes for itself: a query string carrying one (?endpoint=x) must not reach it.
@@ -219,6 +232,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
     "auditor": [
         ("tickets.index", N_("Tickets")),
         ("claims.index", N_("Claims")),
+        ("claims.review_queue", N_("Evidence review")),
         ("assets.index", N_("Assets")),
         ("ledger.pool", N_("Ledger")),
         ("approvals.index", N_("Approval requests")),
@@ -270,6 +284,7 @@ def init_templating(app: Flask) -> None:
         won=won,
         kst=kst,
         isodate=isodate,
+        approval_number=approval_number,
         region=region_label,
         brn=format_registration_number,
     )
@@ -285,6 +300,12 @@ def init_templating(app: Flask) -> None:
         "LIMITED_BY_LABELS": LIMITED_BY_LABELS,
         "REFUSAL_LABELS": REFUSAL_LABELS,
         "SUPPORT_TYPE_LABELS": SUPPORT_TYPE_LABELS,
+        "PAYMENT_METHOD_LABELS": PAYMENT_METHOD_LABELS,
+        "MISSING_LABELS": MISSING_LABELS,
+        "REVIEW_LABELS": REVIEW_LABELS,
+        "DISALLOW_LABELS": DISALLOW_LABELS,
+        "FIRM_PAYMENT_LABELS": FIRM_PAYMENT_LABELS,
+        "WAIT_LABELS": WAIT_LABELS,
     }
     localized = {name: LocalizedLabels(table) for name, table in labels.items()}
     badges = {
