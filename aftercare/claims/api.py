@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import request
+import io
+
+from flask import abort, request, send_file
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
@@ -18,6 +20,7 @@ from aftercare.domain.errors import ValidationFailed
 from aftercare.domain.evidence import DISALLOW_REASONS, PAYMENT_METHODS
 from aftercare.domain.vocab import Role
 from aftercare.meisters.work_api import CostLineSchema
+from aftercare.reports import settlement_report
 from aftercare.tickets.api import ReasonSchema
 from aftercare.tickets.services import Upload
 
@@ -277,3 +280,25 @@ def confirm_firm_payment(claim_id: int):
     """Confirm the firm's recorded payment (not by the person who recorded it)."""
     firm_share.confirm_payment(api_user(), claim_id)
     return _detail(services.claim_for(api_user(), claim_id))
+
+
+@blp.route("/claims/<int:claim_id>/report.pdf", methods=["GET"])
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
+def report_pdf(claim_id: int):
+    """The claim's settlement report (정산보고서), an A4 PDF: firm, suppliers, lines with
+    invoice numbers, evidence, totals, the firm's payment, who decided and when, and the
+    audit event ids. 503 when the Korean font is not installed."""
+    from aftercare.reports import settlement_pdf  # fpdf loads with the first report
+
+    claim = services.claim_for(api_user(), claim_id)
+    try:
+        data = settlement_pdf.claim_report_pdf(settlement_report.claim_report(claim))
+    except settlement_report.FontMissing as error:
+        abort(503, description=str(error))
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"settlement-report-claim-{claim.id}.pdf",
+        max_age=0,
+    )

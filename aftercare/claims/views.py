@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,6 +20,7 @@ from aftercare.claims.forms import (
     ReviewForm,
 )
 from aftercare.claims.models import Claim
+from aftercare.core.errors import render_error_page
 from aftercare.core.pagination import keyset_page, parse_limit
 from aftercare.core.web.exports import export_response
 from aftercare.core.web.forms import apply_errors
@@ -26,6 +29,7 @@ from aftercare.core.web.templating import won
 from aftercare.domain.errors import Conflict, ValidationFailed
 from aftercare.ledger.queries import current_fiscal_year, firm_usage
 from aftercare.meisters.models import CostLine
+from aftercare.reports import settlement_report
 from aftercare.reports.rows import CLAIM_COLUMNS, claim_rows
 from aftercare.tickets.forms import ReasonForm
 from aftercare.tickets.services import PayloadTooLarge, Upload
@@ -120,6 +124,26 @@ def _detail_page(claim: Claim, payment_form: FirmPaymentForm | None = None, stat
         adjustments=review.adjustments_of(claim.id),
         reviewable=claim.status in review.REVIEWABLE,
     ), status
+
+
+@bp.route("/<int:claim_id>/report.pdf")
+@role_required(*VIEWERS)
+def report_pdf(claim_id: int):
+    """The claim's 정산보고서 (A4 PDF)."""
+    from aftercare.reports import settlement_pdf  # fpdf loads with the first report
+
+    claim = services.claim_for(current_user, claim_id)
+    try:
+        data = settlement_pdf.claim_report_pdf(settlement_report.claim_report(claim))
+    except settlement_report.FontMissing:
+        return render_error_page(503, _("The Korean font for PDF reports is not installed."))
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"settlement-report-claim-{claim.id}.pdf",
+        max_age=0,
+    )
 
 
 def _back(claim_id: int):

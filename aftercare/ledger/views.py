@@ -60,6 +60,7 @@ from aftercare.payouts import exports
 from aftercare.payouts.models import PayoutBatch, PayoutLine, ReconciliationRun
 from aftercare.payouts.reconciliation import reconcile
 from aftercare.payouts.settlement import ready_to_pay, waiting, waiting_count
+from aftercare.reports import settlement_report
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -435,6 +436,30 @@ def batch_csv(batch_id: int):
         stream_with_context(body),
         mimetype=shared_exports.CSV_MIMETYPE,
         headers={"Content-Disposition": f'attachment; filename="{_export_name(payout, "csv")}"'},
+    )
+
+
+@bp.route("/batches/<int:batch_id>/settlement.xlsx")
+def batch_settlement_xlsx(batch_id: int):
+    """The batch's claims and their lines with invoices and reviews (two sheets)."""
+    payout = _batch_or_404(batch_id)
+    return send_file(
+        settlement_report.batch_workbook(payout),
+        mimetype=shared_exports.XLSX_MIMETYPE,
+        as_attachment=True,
+        download_name=f"settlement-batch-{payout.id}-{payout.batch_date.isoformat()}.xlsx",
+    )
+
+
+@bp.route("/batches/<int:batch_id>/evidence.zip")
+def batch_evidence_zip(batch_id: int):
+    """Every evidence and firm-payment file of the batch, with an index, streamed."""
+    payout = _batch_or_404(batch_id)
+    name = f"evidence-batch-{payout.id}-{payout.batch_date.isoformat()}.zip"
+    return Response(
+        stream_with_context(settlement_report.evidence_zip(payout)),
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

@@ -13,7 +13,7 @@ from aftercare.extensions import db
 from aftercare.meisters.assignment import assign_meister
 from aftercare.meisters.visits import accept_ticket, log_visit, resolve_ticket
 from aftercare.tickets.services import file_ticket, triage_ticket
-from tests.helpers import PASSWORD, Factory
+from tests.helpers import PASSWORD, Factory, give_evidence
 
 pytestmark = pytest.mark.browser
 
@@ -40,6 +40,7 @@ def people(live_server):
         log_visit(meister, ticket.id, seoul_today(), 2, "", [line])
         resolve_ticket(meister, ticket.id, "완료")
         confirm_ticket(firm_user, ticket.id, 4)
+        give_evidence(ticket.id)
         approve_claim(manager, db.session.query(Claim.id).filter_by(ticket_id=ticket.id).scalar())
         people = {
             "manager": manager.email,

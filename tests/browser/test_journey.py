@@ -29,6 +29,7 @@ def people(live_server):
         make = Factory()
         make.fiscal_year(year=seoul_today().year, budget=100_000_000)
         firm = make.firm(region="gwangju")
+        make.supplier(name="광주스마트솔루션", region="gwangju")
         people = {
             "firm": make.user("firm", firm=firm).email,
             "manager": make.user("manager").email,
@@ -46,6 +47,23 @@ def sign_in(browser: Browser, live_server, email: str) -> Page:
 
 def shot(page: Page, artifacts: Path, name: str) -> None:
     page.screenshot(path=str(artifacts / f"journey-{name}.png"), full_page=True)
+
+
+def enter_evidence(page: Page, ticket_url: str, n: int, amount: int, proof: Path) -> None:
+    """The n-th cost line's supplier, tax invoice (issued today), card payment and file."""
+    today = seoul_today()
+    page.goto(ticket_url)
+    page.locator("a[href*='/cost-lines/'][href$='/evidence']").nth(n).click()
+    page.select_option("#supplier_id", label="광주스마트솔루션")
+    page.fill("#invoice_number", f"{today:%Y%m%d}41000012{n + 1:08d}")
+    page.fill("#invoice_issued_on", today.isoformat())
+    page.fill("#invoice_supply_amount", str(amount))
+    page.fill("#invoice_vat", str(amount // 10))
+    page.select_option("#payment_method", "card")
+    page.fill("#paid_on", today.isoformat())
+    page.set_input_files("#file", str(proof))
+    page.click("button[data-primary-action]")
+    expect(page.locator(".alert-success").first).to_be_visible()
 
 
 def test_a_ticket_goes_from_the_shop_floor_to_the_payout(
@@ -93,6 +111,9 @@ def test_a_ticket_goes_from_the_shop_floor_to_the_payout(
     meister.fill("#lines-1-unit_price", "640000")
     meister.click("button[name=save]")
     expect(meister).to_have_url(ticket_url)
+    for n, amount in enumerate((800_000, 640_000)):  # each line's tax invoice, on a phone form
+        enter_evidence(meister, ticket_url, n, amount, photo)
+    meister.goto(ticket_url)
     meister.click("a[href$='/resolve']")
     meister.fill("#summary", "센서 교체 후 정상 가동 확인")
     meister.click("form button[type=submit].btn-success")
@@ -120,6 +141,26 @@ def test_a_ticket_goes_from_the_shop_floor_to_the_payout(
     expect(manager.locator(".alert-success").first).to_be_visible()
     assert questions
     assert "720,000원" in questions[0]
+
+    firm.goto(f"{live_server.url}/claims/{claim_id}")  # the firm pays its own share
+    firm.fill("#amount", "720000")
+    firm.select_option("#method", "transfer")
+    firm.fill("#paid_on", seoul_today().isoformat())
+    firm.set_input_files("#file", str(photo))
+    firm.click("#firm-payment-form button[type=submit]")
+    expect(firm.locator("#firm-payment-status")).to_contain_text("확인 대기")
+    shot(firm, artifacts, "4-share-paid")
+
+    auditor = sign_in(browser, live_server, people["auditor"])
+    auditor.on("dialog", lambda dialog: dialog.accept())
+    auditor.goto(f"{live_server.url}/claims/review")
+    auditor.click(f"main a[href$='/claims/{claim_id}']")
+    for n in range(2):  # verify both lines, one decision at a time
+        line = auditor.locator("#cost-lines > li").nth(n)
+        line.locator("form.review-form button").click()
+        expect(line.locator("[data-review]")).to_have_attribute("data-review", "verified")
+    auditor.click("form[action$='/firm-payment/confirm'] button[type=submit]")
+    expect(auditor.locator("#firm-payment-status")).to_contain_text("확인 완료")
     manager.goto(f"{live_server.url}/ledger/settle")
     manager.click("form button[type=submit].btn-danger")  # asks for the settlement
     expect(manager).to_have_url(re.compile(r"/approvals$"))
@@ -128,19 +169,24 @@ def test_a_ticket_goes_from_the_shop_floor_to_the_payout(
     second.click("a[href$='/confirm']")
     second.click("form button[type=submit].btn-success")
     expect(second).to_have_url(re.compile(r"/ledger/batches/\d+$"))
-    shot(second, artifacts, "4-settled")
+    shot(second, artifacts, "5-settled")
 
-    auditor = sign_in(browser, live_server, people["auditor"])
     auditor.goto(f"{live_server.url}/ledger/batches")
     auditor.click("table a[href*='/ledger/batches/']")
     with auditor.expect_download() as download_info:
-        auditor.click("a[href$='.xlsx']")
+        auditor.click("a[href$='.xlsx']:not([href$='/settlement.xlsx'])")
     saved = artifacts / "journey-payout.xlsx"
     download_info.value.save_as(str(saved))
     sheet = openpyxl.load_workbook(saved).active
     amounts = [row[-1] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert amounts == [720_000]
-    shot(auditor, artifacts, "5-payout")
+    shot(auditor, artifacts, "6-payout")
+    auditor.goto(f"{live_server.url}/claims/{claim_id}")
+    with auditor.expect_download() as download_info:
+        auditor.click("#report-pdf")
+    report = artifacts / "journey-settlement-report.pdf"
+    download_info.value.save_as(str(report))
+    assert report.read_bytes().startswith(b"%PDF")
 
     firm.goto(ticket_url)
     expect(firm.locator(".badge").first).to_be_visible()

@@ -206,6 +206,7 @@ RULES: dict[str, dict[str, Rule]] = {
     "claims.void": {"GET": page(manager=200), "POST": page(**MANAGER_ON_CLAIM)},
     "claims.line": {"POST": page(**MANAGER_ON_CLAIM)},
     "claims.review_queue": {"GET": page(**LEDGER_READERS)},
+    "claims.report_pdf": {"GET": page(**CLAIM_READERS)},
     "claims.review_line": {"POST": page(**EVIDENCE_REVIEWERS)},
     "claims.firm_payment": {"POST": page(firm=ACTS_OWN, manager=OK)},
     "claims.confirm_firm_payment": {"POST": page(**EVIDENCE_REVIEWERS)},
@@ -261,6 +262,8 @@ RULES: dict[str, dict[str, Rule]] = {
     "ledger.batch": {"GET": page(**LEDGER_READERS)},
     "ledger.batch_csv": {"GET": page(**LEDGER_READERS)},
     "ledger.batch_xlsx": {"GET": page(**LEDGER_READERS)},
+    "ledger.batch_settlement_xlsx": {"GET": page(**LEDGER_READERS)},
+    "ledger.batch_evidence_zip": {"GET": page(**LEDGER_READERS)},
     "jobs.index": {"GET": page(manager=200)},
     "jobs.run": {"GET": page(manager=200), "POST": page(manager=OK)},
     "audit.index": {"GET": page(manager=200, auditor=200)},
@@ -371,6 +374,7 @@ RULES: dict[str, dict[str, Rule]] = {
     "claims_api.set_line": {
         "PATCH": api(**MANAGER_ON_CLAIM_API, body={"eligible": False, **REASON})
     },
+    "claims_api.report_pdf": {"GET": api(**CLAIM_READERS)},
     "claims_api.review_line": {"POST": api(**EVIDENCE_REVIEWERS, body={"status": "verified"})},
     "claims_api.record_firm_payment": {"POST": api(firm=ACTS_OWN, manager=OK, body=UPLOAD)},
     "claims_api.confirm_firm_payment": {"POST": api(**EVIDENCE_REVIEWERS, body={})},

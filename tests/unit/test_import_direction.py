@@ -41,7 +41,11 @@ EDGES = ("views", "api", "forms")  # module names (or their endings) that may re
 ROOT_MODULES = {"__init__", "extensions", "db", "models"}
 # Loaded where they are used, not at every web worker's start (tests/functional/
 # test_startup.py): they bring openpyxl, or fpdf and Pillow, which cost half a second.
-HEAVY = {"aftercare.core.spreadsheets", "aftercare.assets.labels"}
+HEAVY = {
+    "aftercare.core.spreadsheets",
+    "aftercare.assets.labels",
+    "aftercare.reports.settlement_pdf",
+}
 
 
 def _modules() -> list[Path]:
