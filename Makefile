@@ -72,6 +72,7 @@ clean:
 bench: install
 	@command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
 	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/evidence_export.py
 
 ## faults: 2 minutes of mixed API traffic on a private PostgreSQL that is restarted, a worker killed
 faults: install

@@ -305,3 +305,102 @@ def approve_all_pending(url: str, limit: int | None = None) -> int:
         db.session.commit()
         db.engine.dispose()
     return approved
+
+
+# A small but real PDF: the evidence archive copies bytes from disk, as in production.
+FILE_NAMES = {"evidence": "세금계산서.pdf", "firm_payment": "이체확인증.pdf"}
+EVIDENCE_PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + b"0" * 16_000 + b"\n%%EOF\n"  # a scan-sized 16 KB
+
+
+def give_settlement_evidence(url: str, upload_dir: Path | None = None) -> int:
+    """Make every approved claim payable, as its people would have (docs/evidence.md):
+    its eligible lines verified by an auditor, one evidence file per claim and the
+    firm's share paid with a proof file and confirmed. The files' bytes are written to
+    `upload_dir` if given (settlement reads the rows only; the evidence archive reads
+    the bytes). Returns the number of claims made payable."""
+    import hashlib
+    import secrets
+
+    from aftercare.auth.models import User
+    from aftercare.claims.models import Claim, FirmPayment
+    from aftercare.db import utcnow
+    from aftercare.extensions import db
+    from aftercare.meisters.models import CostLine
+    from aftercare.tickets.models import Attachment, Ticket
+
+    if upload_dir:
+        upload_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(EVIDENCE_PDF).hexdigest()
+    app = _app(url)
+    with app.app_context():
+        auditor = db.session.scalar(select(User.id).where(User.role == "auditor").limit(1))
+        claims = db.session.execute(
+            select(
+                Claim.id,
+                Claim.ticket_id,
+                Claim.firm_share,
+                Claim.approved_at,
+                Ticket.created_by_id,
+            )
+            .join(Ticket, Ticket.id == Claim.ticket_id)
+            .where(Claim.status == "approved")
+            .order_by(Claim.id)
+        ).all()
+        next_file = (db.session.scalar(select(func.max(Attachment.id))) or 0) + 1
+        files, payments = [], []
+        for n, claim in enumerate(claims, 1):
+            for kind in ("evidence", "firm_payment"):
+                stored = secrets.token_hex(16) + ".pdf"
+                if upload_dir:  # where aftercare.tickets.storage keeps it
+                    (upload_dir / stored[:2]).mkdir(exist_ok=True)
+                    (upload_dir / stored[:2] / stored).write_bytes(EVIDENCE_PDF)
+                files.append(
+                    {
+                        "id": next_file,
+                        "ticket_id": claim.ticket_id,
+                        "uploaded_by_id": claim.created_by_id,
+                        "original_name": FILE_NAMES[kind],
+                        "stored_name": stored,
+                        "content_type": "application/pdf",
+                        "size": len(EVIDENCE_PDF),
+                        "sha256": digest,
+                        "created_at": claim.approved_at,
+                        "kind": kind,
+                    }
+                )
+                next_file += 1
+            payments.append(
+                {
+                    "claim_id": claim.id,
+                    "amount": claim.firm_share or 0,
+                    "method": "transfer",
+                    "paid_on": claim.approved_at.date(),
+                    "attachment_id": next_file - 1,
+                    "recorded_by_id": claim.created_by_id,
+                    "recorded_at": claim.approved_at,
+                    "confirmed_by_id": auditor,
+                    "confirmed_at": claim.approved_at + timedelta(days=1),
+                }
+            )
+            if n % 5000 == 0:
+                print(f"  evidence files: {n:,}/{len(claims):,}", flush=True)
+        for start in range(0, len(files), 5000):
+            db.session.execute(Attachment.__table__.insert(), files[start : start + 5000])
+        for start in range(0, len(payments), 5000):
+            db.session.execute(FirmPayment.__table__.insert(), payments[start : start + 5000])
+        approved_tickets = select(Claim.ticket_id).where(Claim.status == "approved")
+        db.session.execute(
+            update(CostLine)
+            .where(CostLine.eligible.is_(True), CostLine.ticket_id.in_(approved_tickets))
+            .values(review_status="verified", reviewed_by_id=auditor, reviewed_at=utcnow())
+        )
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('ticket_attachment', 'id'), "
+                    "(SELECT MAX(id) FROM ticket_attachment))"
+                )
+            )
+        db.session.commit()
+        db.engine.dispose()
+    return len(claims)

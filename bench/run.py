@@ -390,6 +390,7 @@ def measure_settlement(engine: str, claims: int) -> dict:
     approved = dataset.approve_all_pending(built["url"], limit=claims)
     if approved != claims:
         raise RuntimeError(f"only {approved:,} of {claims:,} claims could be approved")
+    dataset.give_settlement_evidence(built["url"])  # reviewed, firm share confirmed
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "ledger", "settle"]
     env = {**os.environ, **app_env(built["url"]), "AFTERCARE_ENV": "development"}
     started, before = time.perf_counter(), cpu_times()
