@@ -45,6 +45,8 @@ from aftercare.meisters.evidence_views import bp as evidence_bp
 from aftercare.meisters.views import bp as meisters_bp
 from aftercare.meisters.work_api import blp as work_blp
 from aftercare.notifications.views import bp as notifications_bp
+from aftercare.recovery.api import blp as recovery_api_blp
+from aftercare.recovery.views import bp as recovery_bp
 from aftercare.reports.views import bp as home_bp
 from aftercare.suppliers.api import blp as suppliers_blp
 from aftercare.suppliers.views import bp as suppliers_bp
@@ -193,6 +195,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         auth_bp, admin_bp, home_bp, tickets_bp, claims_bp, firms_bp, meisters_bp, ledger_bp,
         jobs_bp, audit_bp, notifications_bp, assets_bp, approvals_bp, suppliers_bp, evidence_bp,
+        recovery_bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
     register_api_blueprints(app.extensions["aftercare_api"])
@@ -218,5 +221,12 @@ def register_api_blueprints(api: AftercareApi) -> None:
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     blueprints = (auth_blp, firms_blp, meisters_blp, ledger_blp, tickets_blp, work_blp, claims_blp)
-    for blueprint in (*blueprints, assets_blp, approvals_blp, suppliers_blp, evidence_blp):
+    for blueprint in (
+        *blueprints,
+        assets_blp,
+        approvals_blp,
+        suppliers_blp,
+        evidence_blp,
+        recovery_api_blp,
+    ):
         api.register_blueprint(blueprint)

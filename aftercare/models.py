@@ -6,7 +6,7 @@ from aftercare.assets.models import Asset
 from aftercare.audit.models import AuditEvent
 from aftercare.auth.models import ApiToken, User
 from aftercare.claims.models import Claim, FirmPayment
-from aftercare.firms.models import Firm
+from aftercare.firms.models import Firm, Restriction
 from aftercare.jobs.models import JobRun, SchedulerLease
 from aftercare.ledger.models import (
     FirmUsage,
@@ -18,6 +18,13 @@ from aftercare.ledger.models import (
 from aftercare.meisters.models import CostLine, MeisterProfile, TicketDecline, Visit
 from aftercare.notifications.models import Notification, NotificationPreference
 from aftercare.payouts.models import PayoutBatch, PayoutLine, ReconciliationRun
+from aftercare.recovery.models import (
+    RecoveryCase,
+    RecoveryClaim,
+    RecoveryEvent,
+    RecoveryFile,
+    RecoveryPayment,
+)
 from aftercare.suppliers.models import Supplier
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
 
@@ -45,6 +52,12 @@ __all__ = [
     "PayoutLine",
     "Posting",
     "ReconciliationRun",
+    "RecoveryCase",
+    "RecoveryClaim",
+    "RecoveryEvent",
+    "RecoveryFile",
+    "RecoveryPayment",
+    "Restriction",
     "SchedulerLease",
     "Supplier",
     "Ticket",

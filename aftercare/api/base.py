@@ -20,7 +20,7 @@ from aftercare.extensions import db
 
 API_PREFIX = "/api/v1"
 PUBLIC_ENDPOINTS = {("POST", f"{API_PREFIX}/tokens"), ("GET", f"{API_PREFIX}/openapi.json")}
-MULTIPART_OK = ("/attachments", "/evidence", "/firm-payment")
+MULTIPART_OK = ("/attachments", "/evidence", "/firm-payment", "/files")
 
 F = TypeVar("F", bound=Callable[..., Any])
 

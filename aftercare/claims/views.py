@@ -29,6 +29,7 @@ from aftercare.core.web.templating import won
 from aftercare.domain.errors import Conflict, ValidationFailed
 from aftercare.ledger.queries import current_fiscal_year, firm_usage
 from aftercare.meisters.models import CostLine
+from aftercare.recovery import services as recovery
 from aftercare.reports import settlement_report
 from aftercare.reports.rows import CLAIM_COLUMNS, claim_rows
 from aftercare.tickets.forms import ReasonForm
@@ -123,6 +124,7 @@ def _detail_page(claim: Claim, payment_form: FirmPaymentForm | None = None, stat
         confirm_form=ConfirmPaymentForm(),
         adjustments=review.adjustments_of(claim.id),
         reviewable=claim.status in review.REVIEWABLE,
+        recovery_cases=recovery.cases_of_claim(claim.id),
     ), status
 
 

@@ -8,9 +8,29 @@ FUNDING = "funding"
 POOL_AVAILABLE = "pool_available"
 POOL_RESERVED = "pool_reserved"
 PAID_OUT = "paid_out"
-ACCOUNTS = (FUNDING, POOL_AVAILABLE, POOL_RESERVED, PAID_OUT)
+# Recovery (docs/recovery.md): money clawed back is owed by the firm (receivable) until
+# it comes back (recovered, for the treasury: never the pool) or is written off.
+RECOVERY_RECEIVABLE = "recovery_receivable"
+RECOVERED = "recovered"
+WRITTEN_OFF = "written_off"
+ACCOUNTS = (
+    FUNDING,
+    POOL_AVAILABLE,
+    POOL_RESERVED,
+    PAID_OUT,
+    RECOVERY_RECEIVABLE,
+    RECOVERED,
+    WRITTEN_OFF,
+)
 # Accounts that may never go below zero; `funding` is the negative side of the books.
-NON_NEGATIVE = (POOL_AVAILABLE, POOL_RESERVED, PAID_OUT)
+NON_NEGATIVE = (
+    POOL_AVAILABLE,
+    POOL_RESERVED,
+    PAID_OUT,
+    RECOVERY_RECEIVABLE,
+    RECOVERED,
+    WRITTEN_OFF,
+)
 
 TRANSACTION_LEGS: dict[str, tuple[str, str]] = {
     # type: (account debited −X, account credited +X)
@@ -20,6 +40,12 @@ TRANSACTION_LEGS: dict[str, tuple[str, str]] = {
     "settle": (POOL_RESERVED, PAID_OUT),
     # Part of an approved claim's reservation given back (a line disallowed at review).
     "adjust": (POOL_RESERVED, POOL_AVAILABLE),
+    # A recovery case decided: paid money becomes owed by the firm.
+    "clawback": (PAID_OUT, RECOVERY_RECEIVABLE),
+    # An objection revised the decided amount down: the difference counts as paid again.
+    "revise": (RECOVERY_RECEIVABLE, PAID_OUT),
+    "recovery": (RECOVERY_RECEIVABLE, RECOVERED),
+    "write_off": (RECOVERY_RECEIVABLE, WRITTEN_OFF),
 }
 
 

@@ -25,6 +25,12 @@ KIND_ROLES: dict[str, frozenset[str]] = {
     "claim_rejected": frozenset({"firm"}),
     "reconciliation_breach": frozenset({"manager"}),
     "firm_payment_overdue": frozenset({"manager"}),
+    "recovery_opened": frozenset({"manager", "firm"}),
+    "recovery_decided": frozenset({"firm"}),
+    "recovery_objection": frozenset({"manager"}),
+    "recovery_objection_decided": frozenset({"firm"}),
+    "recovery_due_soon": frozenset({"firm"}),
+    "recovery_overdue": frozenset({"manager", "firm"}),
 }
 # Informational kinds: in the app only, unless the user asks for e-mail too.
 QUIET_KINDS = frozenset({"accepted", "confirmed"})

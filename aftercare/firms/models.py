@@ -1,10 +1,10 @@
-"""Small manufacturers."""
+"""Small manufacturers, and the register of those excluded from support (참여제한)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aftercare.db import utcnow
@@ -39,3 +39,23 @@ class Firm(db.Model):
 
     def __repr__(self) -> str:
         return f"<Firm {self.id} {self.name}>"
+
+
+class Restriction(db.Model):
+    """A firm excluded from support from `starts_on` until the day before `ends_on`:
+    by a decided case on false documents (`case`) or imposed elsewhere (`external`)."""
+
+    __tablename__ = "participation_restriction"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # case | external
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("recovery_case.id"), unique=True)
+    source_note: Mapped[str] = mapped_column(Text, default="")  # who imposed it, on what
+    reason: Mapped[str] = mapped_column(Text, default="")
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date, index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    firm = relationship("Firm", lazy="joined", innerjoin=True)

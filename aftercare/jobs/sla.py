@@ -14,6 +14,7 @@ from aftercare.domain.states import FINAL_STATUSES, Status
 from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.notifications.services import manager_ids, notify
+from aftercare.recovery.services import flag_due as recovery_due
 from aftercare.tickets.models import Ticket
 from aftercare.tickets.services import write_history
 
@@ -75,6 +76,7 @@ def run_sla_job(now: datetime | None = None) -> dict[str, int]:
         "project_overdue": _flag(overdue_project_ids(), "project_overdue", "project_overdue"),
         "auto_confirmed": auto_confirm(now),
         "firm_payment_overdue": flag_overdue(now),
+        **recovery_due(now),
     }
     return counts
 

@@ -46,6 +46,8 @@ COUNT_LABELS = {
     "project_overdue": _l("projects overdue"),
     "auto_confirmed": _l("auto-confirmed"),
     "firm_payment_overdue": _l("firm shares overdue"),
+    "recovery_due_soon": _l("recoveries due within 7 days"),
+    "recovery_overdue": _l("recoveries overdue"),
     "waiting": _l("claims waiting for evidence"),
     "sent": _l("sent"),
     "failed": _l("failed"),

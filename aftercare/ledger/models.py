@@ -39,6 +39,8 @@ class FiscalYear(db.Model):
         BigInteger, default=SECOND_APPROVAL_FROM, server_default=str(SECOND_APPROVAL_FROM)
     )
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Years a decided recovery case on false documents excludes the firm (docs/recovery.md).
+    restriction_years: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     def cap_for(self, support_type: str) -> int:
@@ -46,7 +48,7 @@ class FiscalYear(db.Model):
 
 
 class LedgerAccount(db.Model):
-    """One of the four accounts of a fiscal year.
+    """One of the accounts of a fiscal year (aftercare.domain.ledger.ACCOUNTS).
 
     `balance` is a cache kept in step with postings inside the same transaction,
     so that a conditional UPDATE can refuse to overdraw it; reconciliation
@@ -77,6 +79,7 @@ class LedgerTransaction(db.Model):
     firm_id: Mapped[int | None] = mapped_column(Integer, index=True)
     support_type: Mapped[str | None] = mapped_column(String(16))
     batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    recovery_case_id: Mapped[int | None] = mapped_column(Integer, index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     actor_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

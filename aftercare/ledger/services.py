@@ -103,7 +103,7 @@ def open_fiscal_year(
     rounding_unit: int = 1000,
     second_approval_from: int = SECOND_APPROVAL_FROM,
 ) -> FiscalYear:
-    """Open a fiscal year with its four accounts and fund its pool.
+    """Open a fiscal year with its accounts and fund its pool.
 
     `second_approval_from`: a claim's government share at or above it needs a second
     manager (SPEC §11). It is set when the year opens and not edited afterwards by one
@@ -196,6 +196,7 @@ def post_transaction(
     firm_id: int | None = None,
     support_type: str | None = None,
     batch_id: int | None = None,
+    recovery_case_id: int | None = None,
     reason: str = "",
     actor_id: int | None = None,
 ) -> int:
@@ -218,6 +219,7 @@ def post_transaction(
         firm_id=firm_id,
         support_type=support_type,
         batch_id=batch_id,
+        recovery_case_id=recovery_case_id,
         reason=reason,
         actor_id=actor_id,
         created_at=utcnow(),

@@ -25,6 +25,12 @@ TEXTS = {
     "firm_payment_overdue": N_(
         "The firm's share for ticket #%(ticket)s is not confirmed 60 days after approval"
     ),
+    "recovery_opened": N_("A recovery case was opened on settled claims"),
+    "recovery_decided": N_("A recovery case was decided"),
+    "recovery_objection": N_("The firm objected to a recovery decision"),
+    "recovery_objection_decided": N_("The objection to a recovery decision was answered"),
+    "recovery_due_soon": N_("A recovery payment is due within 7 days"),
+    "recovery_overdue": N_("A recovery payment is overdue"),
 }
 
 
@@ -52,4 +58,10 @@ KIND_LABELS = {
     "claim_rejected": _l("A cost-share claim was rejected"),
     "reconciliation_breach": _l("Ledger reconciliation found a breach"),
     "firm_payment_overdue": _l("A firm's own share is not confirmed 60 days after approval"),
+    "recovery_opened": _l("A recovery case was opened"),
+    "recovery_decided": _l("A recovery case was decided"),
+    "recovery_objection": _l("A firm objected to a recovery decision"),
+    "recovery_objection_decided": _l("An objection to a recovery decision was answered"),
+    "recovery_due_soon": _l("A recovery payment is due within 7 days"),
+    "recovery_overdue": _l("A recovery payment is overdue"),
 }

@@ -13,6 +13,7 @@ from aftercare.extensions import db
 from aftercare.ledger.models import FirmUsage, FiscalYear, LedgerAccount, LedgerTransaction, Posting
 from aftercare.notifications.services import manager_ids, notify
 from aftercare.payouts.models import ReconciliationRun
+from aftercare.recovery.models import RecoveryCase, RecoveryPayment
 
 MAX_DETAIL_ITEMS = 10
 
@@ -106,10 +107,108 @@ def _claim_sums(*statuses: str) -> dict[int, int]:
     }
 
 
+def _signed_sum(amounts: dict[str, int]):
+    """Σ amount × sign of the transaction types in `amounts` (type → +1 or −1)."""
+    return func.coalesce(
+        func.sum(
+            case(
+                *(
+                    (LedgerTransaction.type == kind, LedgerTransaction.amount * sign)
+                    for kind, sign in amounts.items()
+                ),
+                else_=0,
+            )
+        ),
+        0,
+    )
+
+
+def _clawed_back_by_year() -> dict[int, int]:
+    """Per fiscal year: clawed back less what revised decisions gave back."""
+    net = _signed_sum({"clawback": 1, "revise": -1})
+    return {
+        fy: int(total)
+        for fy, total in db.session.execute(
+            select(LedgerTransaction.fiscal_year_id, net).group_by(LedgerTransaction.fiscal_year_id)
+        ).all()
+    }
+
+
+def check_recovery_cases(sums: dict[int, int]) -> Check:
+    """Per case, its receivable on the ledger (clawback − revise − recovery − write_off) is
+    what the case says is owed, and its recovery transactions are its payments; per year,
+    recovery_receivable is the sum of what cases are owed (docs/recovery.md §2)."""
+    receivable = _signed_sum({"clawback": 1, "revise": -1, "recovery": -1, "write_off": -1})
+    recovered = _signed_sum({"recovery": 1})
+    ledger = (
+        select(
+            LedgerTransaction.recovery_case_id.label("case_id"),
+            receivable.label("owed"),
+            recovered.label("recovered"),
+        )
+        .where(LedgerTransaction.recovery_case_id.is_not(None))
+        .group_by(LedgerTransaction.recovery_case_id)
+        .subquery()
+    )
+    owed = (
+        func.coalesce(RecoveryCase.decided_amount, 0)
+        - RecoveryCase.recovered
+        - RecoveryCase.written_off
+    )
+    bad = list(
+        db.session.scalars(
+            select(RecoveryCase.id)
+            .outerjoin(ledger, ledger.c.case_id == RecoveryCase.id)
+            .where(
+                or_(
+                    func.coalesce(ledger.c.owed, 0) != owed,
+                    func.coalesce(ledger.c.recovered, 0) != RecoveryCase.recovered,
+                )
+            )
+            .order_by(RecoveryCase.id)
+        )
+    )
+    unlinked = db.session.scalars(
+        select(LedgerTransaction.id)
+        .outerjoin(RecoveryPayment, RecoveryPayment.transaction_id == LedgerTransaction.id)
+        .where(
+            LedgerTransaction.type.in_(("clawback", "revise", "recovery", "write_off")),
+            or_(
+                LedgerTransaction.recovery_case_id.is_(None),
+                and_(LedgerTransaction.type == "recovery", RecoveryPayment.id.is_(None)),
+            ),
+        )
+    ).all()
+    owed_by_year = dict(
+        db.session.execute(
+            select(RecoveryCase.fiscal_year_id, func.sum(owed)).group_by(
+                RecoveryCase.fiscal_year_id
+            )
+        ).all()
+    )
+    accounts = db.session.execute(
+        select(LedgerAccount.id, LedgerAccount.fiscal_year_id).where(
+            LedgerAccount.name == "recovery_receivable"
+        )
+    ).all()
+    years_bad = [
+        fy
+        for account_id, fy in accounts
+        if sums.get(account_id, 0) != int(owed_by_year.get(fy) or 0)
+    ]
+    ok = not bad and not unlinked and not years_bad
+    detail = "each case's receivable and recoveries match the ledger; every recovery is linked"
+    if not ok:
+        detail = f"cases: {_ids(bad)}; unlinked: {_ids(unlinked)}; years: {_ids(years_bad)}"
+    return Check("recovery_cases_match_ledger", ok, detail)
+
+
 def check_pools_match_claims(sums: dict[int, int]) -> list[Check]:
     # Reserved: approved claims and those awaiting a second approval (reserved at the first).
     reserved_by_year = _claim_sums(*RESERVED_CLAIM_STATUSES)
     paid_by_year = _claim_sums("settled")
+    for fy, net in _clawed_back_by_year().items():  # recovery cases take paid money back
+        paid_by_year[fy] = paid_by_year.get(fy, 0) - net
     reserved_bad, paid_bad, budget_bad = [], [], []
     for fiscal_year in db.session.scalars(select(FiscalYear)):
         accounts = {
@@ -144,7 +243,7 @@ def check_pools_match_claims(sums: dict[int, int]) -> list[Check]:
         Check(
             "paid_equals_settled_claims",
             not paid_bad,
-            "paid_out = Σ settled claims" if not paid_bad else _ids(paid_bad),
+            "paid_out = Σ settled claims − Σ clawed back" if not paid_bad else _ids(paid_bad),
         ),
         Check(
             "funding_equals_budget",
@@ -293,6 +392,7 @@ def run_checks() -> list[Check]:
         *check_firm_caps(),
         check_no_double_money(),
         check_claim_money(),
+        check_recovery_cases(sums),
     ]
 
 

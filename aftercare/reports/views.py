@@ -14,6 +14,7 @@ from aftercare.extensions import db
 from aftercare.ledger.queries import current_fiscal_year, firm_usage, latest_fiscal_year, pool_of
 from aftercare.meisters.queries import loads_and_ratings, profile_by_user
 from aftercare.reports import dashboards as queries
+from aftercare.reports import recovery_rows
 from aftercare.reports.figures import programme_figures
 
 bp = Blueprint("home", __name__)
@@ -80,6 +81,7 @@ def manager():
         pending_requests=approval_queries.pending_count(),
         breached=queries.open_breaches(),
         status_counts=queries.status_counts(),
+        recovery=recovery_rows.totals(current_user),
         **programme_figures(fiscal_year),
     )
 
@@ -95,6 +97,7 @@ def auditor():
         fiscal_year=fiscal_year,
         pool=pool_of(fiscal_year) if fiscal_year else None,
         breached=queries.open_breaches(),
+        recovery=recovery_rows.totals(current_user),
         **programme_figures(fiscal_year),
     )
 

@@ -38,11 +38,13 @@ from aftercare.domain.text import N_
 from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
+from aftercare.firms.restrictions import active_restriction
 from aftercare.notifications.services import firm_user_ids, manager_ids, notify
 from aftercare.tickets import storage
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
 
 TITLE_MAX = 200
+RESTRICTED = N_("The firm is under a participation restriction: its tickets cannot be accepted.")
 TEXT_MAX = 10_000
 MAX_TAGS = 10
 
@@ -320,6 +322,13 @@ def triage_ticket(
         db.session.commit()
         return ticket
     next_status("triage_accept", ticket.status, actor.role)  # 409 before any other check
+    restriction = active_restriction(ticket.firm_id)
+    if restriction is not None:  # no override: the exclusion is the law's, not a finding
+        raise Conflict(
+            RESTRICTED,
+            reason="firm_restricted",
+            restricted_until=restriction.ends_on.isoformat(),
+        )
     details: dict[str, Any] = {}
     new_type = support_type or ticket.support_type
     if new_type not in SUPPORT_TYPES:

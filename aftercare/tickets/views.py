@@ -23,6 +23,7 @@ from aftercare.domain.errors import Conflict, DomainError, InvalidTransition, Va
 from aftercare.domain.money import DEFAULT_ELIGIBLE
 from aftercare.domain.states import CATEGORIES, SEVERITIES, Status, allowed_actions
 from aftercare.domain.time import seoul_today
+from aftercare.firms.restrictions import active_restriction
 from aftercare.meisters import assignment, bulk, visits
 from aftercare.meisters.visits import visits_of
 from aftercare.reports.rows import TICKET_COLUMNS, ticket_rows
@@ -162,12 +163,16 @@ def detail(ticket_id: int):
             seoul_today().year,
         )
         triage_form = TriageForm(support_type=ticket.support_type)
+    restriction = None
+    if current_user.role in ("manager", "auditor", "firm") and ticket.status == "submitted":
+        restriction = active_restriction(ticket.firm_id)
     return render_template(
         "tickets/detail.html",
         ticket=ticket,
         timeline=queries.timeline(ticket.id),
         actions=allowed_actions(ticket.status, current_user.role),
         findings=findings,
+        restriction=restriction,
         triage_form=triage_form,
         comment_form=CommentForm(),
         attachment_form=AttachmentForm(),

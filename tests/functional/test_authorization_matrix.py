@@ -393,6 +393,59 @@ RULES: dict[str, dict[str, Rule]] = {
     "approvals_api.get_request": {"GET": api(**LEDGER_READERS)},
     "approvals_api.confirm": {"POST": api(manager=OK, body={})},
     "approvals_api.refuse": {"POST": api(manager=OK, body=REASON)},
+    # Recovery (docs/recovery.md): the world's one case is on firm B's settled claim, so
+    # firm A's user never sees it; managers decide, auditors read and open cases.
+    "recovery.index": {"GET": page(firm=200, manager=200, auditor=200)},
+    "recovery.export": {"GET": page(firm=200, manager=200, auditor=200)},
+    "recovery.receivable": {"GET": page(manager=200, auditor=200)},
+    "recovery.new": {  # without ?claim_id= there is no claim to start from
+        "GET": page(manager=404, auditor=404),
+        "POST": page(manager=OK, auditor=OK),
+    },
+    "recovery.detail": {"GET": page(firm=404, manager=200, auditor=200)},
+    "recovery.decide": {"POST": page(manager=OK)},
+    "recovery.dismiss": {"POST": page(manager=OK)},
+    "recovery.add_files": {"POST": page(firm=404, manager=OK, auditor=OK)},
+    "recovery.object_to": {"POST": page(firm=404)},
+    "recovery.answer_objection": {"POST": page(manager=OK)},
+    "recovery.payment": {"POST": page(manager=OK)},
+    "recovery.write_off": {"POST": page(manager=OK)},
+    "recovery.download": {"GET": page(firm=404, manager=200, auditor=200)},
+    "recovery.restriction_list": {"GET": page(manager=200, auditor=200)},
+    "recovery.new_restriction": {"GET": page(manager=200), "POST": page(manager=OK)},
+    "recovery_api.list_cases": {"GET": api(firm=200, manager=200, auditor=200)},
+    "recovery_api.open_case": {
+        "POST": api(
+            manager=OK, auditor=OK, body={"claim_ids": [1], "grounds": "other", "amount": 1}
+        )
+    },
+    "recovery_api.get_case": {"GET": api(firm=404, manager=200, auditor=200)},
+    "recovery_api.add_files": {"POST": api(firm=404, manager=OK, auditor=OK, body=UPLOAD)},
+    "recovery_api.decide": {
+        "POST": api(firm=404, manager=OK, body={"amount": 1, "due_on": "2099-01-01"})
+    },
+    "recovery_api.dismiss": {"POST": api(firm=404, manager=OK, body=REASON)},
+    "recovery_api.object_to": {"POST": api(firm=404, body={"text": "matrix"})},
+    "recovery_api.decide_objection": {
+        "POST": api(firm=404, manager=OK, body={"outcome": "uphold", "note": "matrix"})
+    },
+    "recovery_api.record_payment": {
+        "POST": api(firm=404, manager=OK, body={"amount": 1, "received_on": "2021-01-01"})
+    },
+    "recovery_api.write_off": {"POST": api(firm=404, manager=OK, body=REASON)},
+    "recovery_api.list_restrictions": {"GET": api(firm=200, manager=200, auditor=200)},
+    "recovery_api.record_restriction": {
+        "POST": api(
+            manager=OK,
+            body={
+                "firm_id": 1,
+                "starts_on": "2021-01-01",
+                "years": 1,
+                "source_note": "matrix",
+                "reason": "matrix",
+            },
+        )
+    },
 }
 
 # URL parameters that name an object someone owns: (own, other).
@@ -415,6 +468,8 @@ PLAIN_PARAMS = {
     "fmt": "csv",
     "request_id": "approval_request",
     "supplier_id": "supplier",
+    "case_id": "case",
+    "file_id": "recovery_file",
 }
 
 
@@ -540,6 +595,20 @@ def build_world(app: Flask, make: Factory) -> World:
     year = seoul_today().year
     pending = _ok(manager.post(f"/fiscal-years/{year}/budget", json={"amount": 1, **REASON}), 202)
 
+    case = _ok(  # a recovery case on firm B's settled claim, opened by the auditor
+        as_["auditor"].post(
+            "/recovery-cases",
+            json={"claim_ids": [settled["claim"]["id"]], "grounds": "false_invoice", "amount": 1},
+        ),
+        201,
+    )
+    case_file = _ok(
+        as_["auditor"].post(
+            f"/recovery-cases/{case['id']}/files",
+            data={"file": (io.BytesIO(b"%PDF-1.4\n"), "grounds.pdf")},
+            content_type="multipart/form-data",
+        )
+    )["files"][0]["id"]
     claim_a = _ok(manager.get(f"/claims/{a['claim']['id']}"))
     claim_b = _ok(manager.get(f"/claims/{b['claim']['id']}"))
     ids: dict[str, int | str] = {
@@ -560,6 +629,8 @@ def build_world(app: Flask, make: Factory) -> World:
         "batch": batch["batch_id"],
         "approval_request": pending["id"],
         "supplier": supplier.id,
+        "case": case["id"],
+        "recovery_file": case_file,
         "year": year,
         "sla": "sla",
         "en": "en",

@@ -24,7 +24,14 @@ from aftercare.notifications.models import Notification
 from aftercare.tickets.models import Ticket, TicketHistory
 from aftercare.tickets.services import cancel_ticket, file_ticket, triage_ticket
 
-NOTHING = {"sla_breached": 0, "project_overdue": 0, "auto_confirmed": 0, "firm_payment_overdue": 0}
+NOTHING = {
+    "sla_breached": 0,
+    "project_overdue": 0,
+    "auto_confirmed": 0,
+    "firm_payment_overdue": 0,
+    "recovery_due_soon": 0,
+    "recovery_overdue": 0,
+}
 
 LINES = [
     {"kind": "labour", "description": "진단 및 교체", "quantity": 2, "unit_price": 350_000},

@@ -31,6 +31,7 @@ ORDER: list[tuple[str, ...]] = [
     ("meisters",),
     ("claims",),
     ("payouts",),
+    ("recovery",),
     ("approvals",),
     ("reports",),
     ("jobs", "admin"),

@@ -129,6 +129,34 @@ FIRM_PAYMENT_LABELS = {
     "recorded": _l("Recorded, awaiting confirmation"),
     "confirmed": _l("Confirmed"),
 }
+RECOVERY_STATUS_LABELS = {
+    "open": _l("Open"),
+    "decided": _l("Decided"),
+    "dismissed": _l("Dismissed"),
+    "objected": _l("Objection filed"),
+    "upheld": _l("Decision upheld"),
+    "revised": _l("Amount revised"),
+    "partly_paid": _l("Partly paid"),
+    "paid": _l("Paid back in full"),
+    "written_off": _l("Written off"),
+}
+RECOVERY_GROUNDS_LABELS = {
+    "false_invoice": _l("False tax invoice or documents"),
+    "firm_share_unpaid": _l("Firm's own share never paid"),
+    "obligation_breached": _l("Obligation breached"),
+    "other": _l("Other (see description)"),
+}
+RECOVERY_ACTION_LABELS = {
+    "open": _l("opened the case"),
+    "decide": _l("decided the recovery"),
+    "dismiss": _l("dismissed the case"),
+    "object": _l("objected"),
+    "uphold": _l("upheld the decision"),
+    "revise": _l("revised the amount"),
+    "pay_part": _l("recorded a part payment"),
+    "pay_off": _l("recorded the final payment"),
+    "write_off": _l("wrote off the rest"),
+}
 WAIT_LABELS = {
     "review_pending": _l("Evidence review pending"),
     "firm_payment_missing": _l("Firm's own share not confirmed"),
