@@ -13,9 +13,11 @@ from werkzeug.http import HTTP_STATUS_CODES
 from aftercare.domain.errors import DomainError, ValidationFailed
 from aftercare.extensions import db
 
+JSON_PREFIXES = ("/api/", "/choices/")  # the API, and the lists choosers search
+
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(JSON_PREFIXES)
 
 
 def json_error(
