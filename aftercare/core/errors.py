@@ -66,6 +66,8 @@ def render_error_page(code: int, message: str | None = None) -> Any:
 
 
 def handle_http_exception(error: HTTPException) -> Any:
+    if error.response is not None:  # an answer made for the occasion (the sign-in throttle)
+        return error.response
     code = error.code or 500
     if wants_json():
         data = getattr(error, "data", None) or {}
