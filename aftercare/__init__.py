@@ -22,6 +22,7 @@ from aftercare.audit.views import bp as audit_bp
 from aftercare.auth.api import blp as auth_blp
 from aftercare.auth.login import configure_login_manager
 from aftercare.auth.views import bp as auth_bp
+from aftercare.choices.views import bp as choices_bp
 from aftercare.claims.api import blp as claims_blp
 from aftercare.claims.views import bp as claims_bp
 from aftercare.cli.commands import init_commands
@@ -195,7 +196,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         auth_bp, admin_bp, home_bp, tickets_bp, claims_bp, firms_bp, meisters_bp, ledger_bp,
         jobs_bp, audit_bp, notifications_bp, assets_bp, approvals_bp, suppliers_bp, evidence_bp,
-        recovery_bp,
+        recovery_bp, choices_bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
     register_api_blueprints(app.extensions["aftercare_api"])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length
 
+from aftercare.choices.fields import ChooserField
 from aftercare.core.web.labels import ROLE_LABELS
 from aftercare.core.web.once import OnceForm
 from aftercare.domain.vocab import Role
@@ -20,7 +21,7 @@ class UserCreateForm(OnceForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     role = SelectField(_l("Role"), choices=[], validators=[DataRequired()])
-    firm_id = IntegerField(_l("Firm ID (firm users only)"), validators=[Optional()])
+    firm_id = ChooserField(_l("Firm (firm users only)"), kind="firms")
     language = SelectField(
         _l("Language"), choices=[("ko", "한국어"), ("en", "English")], default="ko"
     )

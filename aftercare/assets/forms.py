@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from aftercare.choices.fields import ChooserField
 from aftercare.core.web.once import OnceForm
 from aftercare.domain.assets import ASSET_KINDS
 
@@ -16,7 +17,7 @@ KIND_LABELS = {"equipment": _l("Equipment"), "system": _l("System (software)")}
 
 
 class AssetForm(OnceForm):
-    firm_id = IntegerField(_l("Firm ID"), validators=[Optional()])
+    firm_id = ChooserField(_l("Firm"), kind="firms")
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(
         _l("Kind"), choices=[(k, KIND_LABELS[k]) for k in ASSET_KINDS], default="equipment"

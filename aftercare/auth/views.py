@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 
 from aftercare.auth import services
@@ -45,9 +58,35 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def wait_text(seconds: int) -> str:
+    """How long to wait, in words: '40초', '약 2분'."""
+    if seconds < 60:
+        return _("%(count)d seconds", count=max(seconds, 1))
+    return _("about %(count)d minutes", count=-(-seconds // 60))
+
+
+def login_throttled(limit: RequestLimit) -> Response:
+    """The sign-in form again (e-mail kept), saying how long until the next try.
+
+    Called once per breached limit (this account, this address): the longest wait wins.
+    """
+    wait = max(g.get("login_wait", 0), limit.reset_at - int(time.time()))
+    g.login_wait = wait
+    message = _(
+        "Too many failed sign-ins with this e-mail or from this network. "
+        "Wait %(wait)s, then try again.",
+        wait=wait_text(wait),
+    )
+    page = render_template("auth/login.html", form=LoginForm(), throttled=message)
+    return make_response(page, 429)
+
+
+LOGIN_LIMIT = {"methods": ["POST"], "deduct_when": login_failed, "on_breach": login_throttled}
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, key_func=account_key, methods=["POST"], deduct_when=login_failed)
-@limiter.limit(login_limit, key_func=address_key, methods=["POST"], deduct_when=login_failed)
+@limiter.limit(login_limit, key_func=account_key, **LOGIN_LIMIT)
+@limiter.limit(login_limit, key_func=address_key, **LOGIN_LIMIT)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))

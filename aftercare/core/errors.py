@@ -13,9 +13,11 @@ from werkzeug.http import HTTP_STATUS_CODES
 from aftercare.domain.errors import DomainError, ValidationFailed
 from aftercare.extensions import db
 
+JSON_PREFIXES = ("/api/", "/choices/")  # the API, and the lists choosers search
+
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(JSON_PREFIXES)
 
 
 def json_error(
@@ -64,6 +66,8 @@ def render_error_page(code: int, message: str | None = None) -> Any:
 
 
 def handle_http_exception(error: HTTPException) -> Any:
+    if error.response is not None:  # an answer made for the occasion (the sign-in throttle)
+        return error.response
     code = error.code or 500
     if wants_json():
         data = getattr(error, "data", None) or {}

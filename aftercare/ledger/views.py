@@ -39,6 +39,7 @@ from sqlalchemy import ColumnElement, exists, false, func, select
 
 from aftercare.approvals import services as approvals
 from aftercare.auth.login import role_required
+from aftercare.choices.fields import filter_id
 from aftercare.claims.models import Claim
 from aftercare.core import exports as shared_exports
 from aftercare.core.pagination import Page, decode_cursor, encode_cursor, keyset_page, parse_limit
@@ -341,7 +342,7 @@ def transactions():
         "type": request.args.get("type") if request.args.get("type") in TRANSACTION_TYPES else None,
         "year": _int_arg("year"),
         "claim_id": _int_arg("claim_id"),
-        "firm_id": _int_arg("firm_id"),
+        "firm_id": filter_id("firms", request.args.get("firm_id")),
     }
     stmt = select(LedgerTransaction)
     if filters["type"]:

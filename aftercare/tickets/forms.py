@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from aftercare.assets.services import active_assets
+from aftercare.choices.fields import ChooserField
 from aftercare.core.web.labels import CATEGORY_LABELS, SEVERITY_LABELS, SUPPORT_TYPE_LABELS
 from aftercare.core.web.once import OnceForm
 
@@ -26,7 +27,7 @@ def optional_id(value: object) -> int | None:
 
 
 class TicketForm(OnceForm):
-    firm_id = IntegerField(_l("Firm ID"), validators=[Optional()])
+    firm_id = ChooserField(_l("Firm"), kind="firms")
     asset_id = SelectField(
         _l("Asset (equipment or system)"), choices=[], coerce=optional_id, validate_choice=False
     )

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import Integer, Select, Text, bindparam, cast, column, select, table, text
 
 from aftercare.auth.models import User
+from aftercare.choices.fields import filter_id
 from aftercare.claims.models import Claim
-from aftercare.core.pagination import MAX_ID, Page, keyset_page, newest_first, page_of
+from aftercare.core.pagination import Page, keyset_page, newest_first, page_of
 from aftercare.domain.errors import Forbidden
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
@@ -30,19 +31,13 @@ class TicketFilters:
 
     @classmethod
     def from_args(cls, args: dict[str, Any]) -> TicketFilters:
-        def as_int(value: Any) -> int | None:
-            text = str(value or "")
-            if not text.isascii() or not text.isdigit():
-                return None
-            return min(int(text), MAX_ID)  # past any real id: matches nothing
-
         breached = args.get("sla_breached")
         return cls(
             status=args.get("status") or None,
             category=args.get("category") or None,
             severity=args.get("severity") or None,
-            firm_id=as_int(args.get("firm_id")),
-            meister_id=as_int(args.get("meister_id")),
+            firm_id=filter_id("firms", args.get("firm_id")),
+            meister_id=filter_id("meisters", args.get("meister_id")),
             q=(args.get("q") or "").strip() or None,
             sla_breached=None
             if breached in (None, "")

@@ -18,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from aftercare.choices.fields import ChooserField
 from aftercare.core.web.labels import COST_KIND_LABELS
 from aftercare.core.web.once import OnceForm
 
@@ -46,7 +47,11 @@ class VisitForm(OnceForm):
 
 
 class AssignForm(FlaskForm):
-    meister_id = IntegerField(_l("Meister (user ID)"), validators=[InputRequired()])
+    meister_id = ChooserField(
+        _l("Smart Meister"),
+        validators=[InputRequired(message=_l("Choose a Meister."))],
+        kind="meisters",
+    )
     force_reason = TextAreaField(
         _l("Force reason (needed past the maximum load or after a decline)"),
         validators=[Length(max=10_000)],

@@ -1,5 +1,6 @@
 """Sign-in, throttling, CSRF, role homes, passwords and admin pages."""
 
+import re
 import urllib.parse
 
 import pytest
@@ -99,13 +100,28 @@ def test_five_failures_per_account_then_429(client, auth, make):
         assert auth.login(user, "wrong-password-x").status_code == 200
     blocked = auth.login(user)  # even the right password waits now
     assert blocked.status_code == 429
-    assert "잠시 후" in blocked.get_data(as_text=True)
+    page = blocked.get_data(as_text=True)
+    # The form again, the e-mail kept, and how long to wait in words.
+    assert re.search(rf'name="email"[^>]*value="{re.escape(user.email)}"', page)
+    assert re.search(r"로그인 실패가 너무 많습니다\. (\d+초|약 \d+분) 후에 다시 시도하세요", page)
+    assert 0 < int(blocked.headers["Retry-After"]) <= 60
 
 
 def test_failures_per_address_count_across_accounts(client, auth, make):
     for n in range(5):
         assert auth.login(f"nobody{n}@example.kr", "wrong-password-x").status_code == 200
     assert auth.login("someone-else@example.kr", "wrong-password-x").status_code == 429
+
+
+def test_the_address_throttle_keeps_the_other_accounts_email_and_says_how_long(client, auth):
+    for n in range(5):
+        auth.login(f"nobody{n}@example.kr", "wrong-password-x")
+    blocked = auth.login("someone-else@example.kr", "wrong-password-x")
+    assert blocked.status_code == 429
+    page = blocked.get_data(as_text=True)
+    assert 'value="someone-else@example.kr"' in page
+    assert "이 네트워크에서 로그인 실패가 너무 많습니다" in page
+    assert 'value="wrong-password-x"' not in page  # the password is never sent back
 
 
 def test_successful_sign_ins_do_not_count_towards_the_throttle(client, auth, make):

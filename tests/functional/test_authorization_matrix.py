@@ -269,6 +269,11 @@ RULES: dict[str, dict[str, Rule]] = {
     "audit.index": {"GET": page(manager=200, auditor=200)},
     "audit.export_csv": {"GET": page(manager=200, auditor=200)},
     "audit.verify": {"POST": page(manager=OK, auditor=OK)},  # reads the chain, changes nothing
+    # ------------------------------------------------------------ choosers (JSON for pages)
+    # Who may pick a firm, a Meister or a supplier by name; a firm user lists no firm at all.
+    "choices.firms": {"GET": api(manager=200, auditor=200, admin=200)},
+    "choices.meisters": {"GET": api(manager=200, auditor=200)},
+    "choices.suppliers": {"GET": api(firm=200, meister=200, manager=200, auditor=200)},
     # ------------------------------------------------------------ API: tokens, users
     "auth_api.issue_token": {"POST": api(anonymous=OK, **ANY_SIGNED_IN_WRITE)},
     "auth_api.revoke_current_token": {"DELETE": api(**ANY_SIGNED_IN_WRITE)},
