@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -9,10 +10,10 @@ from typing import Any
 from sqlalchemy import Integer, Select, Text, bindparam, cast, column, select, table, text
 
 from aftercare.auth.models import User
-from aftercare.choices.fields import filter_id
 from aftercare.claims.models import Claim
 from aftercare.core.pagination import Page, keyset_page, newest_first, page_of
 from aftercare.domain.errors import Forbidden
+from aftercare.domain.vocab import MAX_ID
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
@@ -30,19 +31,32 @@ class TicketFilters:
     sla_breached: bool | None = None
 
     @classmethod
-    def from_args(cls, args: dict[str, Any]) -> TicketFilters:
+    def from_args(
+        cls, args: dict[str, Any], resolve: Callable[[str, Any], int | None] | None = None
+    ) -> TicketFilters:
+        """`resolve(kind, value)` turns a firm or Meister filter into an id (pages pass
+        the choosers', which also take a name); without it the value must be an id."""
+        resolve = resolve or id_only
         breached = args.get("sla_breached")
         return cls(
             status=args.get("status") or None,
             category=args.get("category") or None,
             severity=args.get("severity") or None,
-            firm_id=filter_id("firms", args.get("firm_id")),
-            meister_id=filter_id("meisters", args.get("meister_id")),
+            firm_id=resolve("firms", args.get("firm_id")),
+            meister_id=resolve("meisters", args.get("meister_id")),
             q=(args.get("q") or "").strip() or None,
             sla_breached=None
             if breached in (None, "")
             else str(breached).lower() in ("1", "true", "yes", "on"),
         )
+
+
+def id_only(_kind: str, value: Any) -> int | None:
+    """A filter's value as an id; anything else matches nothing (never everything)."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    return min(int(text), MAX_ID) if text.isascii() and text.isdigit() else MAX_ID
 
 
 TICKET = Ticket.__table__  # Core columns: list rows are plain rows, not ORM objects

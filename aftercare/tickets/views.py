@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
+from aftercare.choices.fields import filter_id
 from aftercare.claims import signoff
 from aftercare.core.pagination import parse_limit
 from aftercare.core.web.exports import export_response
@@ -79,7 +80,7 @@ def _flash_domain_error(error: DomainError) -> None:
 def index():
     """The ticket list: filters, rows, bulk controls (managers), pager."""
     try:
-        filters = queries.TicketFilters.from_args(request.args)
+        filters = queries.TicketFilters.from_args(request.args, filter_id)
         limit = parse_limit(request.args.get("limit"))
         page = queries.ticket_page(current_user, filters, limit, request.args.get("cursor"))
     except ValidationFailed:
@@ -102,7 +103,7 @@ def index():
 @bp.route("/tickets/export.<any(csv, xlsx):fmt>")
 def export(fmt: str):
     """The filtered list as CSV (UTF-8 with BOM) or XLSX, streamed."""
-    filters = queries.TicketFilters.from_args(request.args)
+    filters = queries.TicketFilters.from_args(request.args, filter_id)
     return export_response("tickets", fmt, TICKET_COLUMNS, ticket_rows(current_user, filters))
 
 

@@ -29,6 +29,7 @@ ORDER: list[tuple[str, ...]] = [
     ("assets",),
     ("tickets",),
     ("meisters",),
+    ("choices",),  # the choosers' fields and endpoints: forms of every feature use them
     ("claims",),
     ("payouts",),
     ("recovery",),

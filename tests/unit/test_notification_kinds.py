@@ -12,7 +12,21 @@ from aftercare.domain.notification_kinds import (
 @pytest.mark.parametrize(
     ("role", "kinds"),
     [
-        ("firm", ["ticket_rejected", "accepted", "resolved", "claim_approved", "claim_rejected"]),
+        (
+            "firm",
+            [
+                "ticket_rejected",
+                "accepted",
+                "resolved",
+                "claim_approved",
+                "claim_rejected",
+                "recovery_opened",
+                "recovery_decided",
+                "recovery_objection_decided",
+                "recovery_due_soon",
+                "recovery_overdue",
+            ],
+        ),
         ("meister", ["assigned", "confirmed", "reopened"]),
         ("auditor", []),
         ("admin", []),
