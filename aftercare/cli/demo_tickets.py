@@ -51,19 +51,19 @@ from aftercare.tickets.services import (
 
 # How each of the 300 tickets ends: ticket states, then claim states of confirmed work.
 PLAN: dict[str, int] = {
-    "submitted": 26,
-    "rejected": 18,
-    "cancelled": 18,
-    "triaged": 16,
+    "submitted": 32,
+    "rejected": 20,
+    "cancelled": 20,
+    "triaged": 22,
     "assigned": 14,
-    "in_progress": 22,
-    "resolved": 20,
-    "claim_pending": 32,
+    "in_progress": 24,
+    "resolved": 26,
+    "claim_pending": 30,
     "claim_awaiting_second": 6,
-    "claim_approved": 24,
-    "claim_rejected": 8,
-    "claim_voided": 8,
-    "claim_settled": 88,
+    "claim_approved": 22,
+    "claim_rejected": 6,
+    "claim_voided": 6,
+    "claim_settled": 72,
 }
 CLAIM_OUTCOMES = {name for name in PLAN if name.startswith("claim_")}
 # Open work is recent; paid work older: days before today a ticket's story may end.
@@ -622,13 +622,20 @@ class Clock:
         self._history()
 
     def _history(self) -> None:
-        """The ticket's history rows get the story's moments, in order, per action."""
+        """The ticket's history rows get the story's moments, in order, per action.
+
+        The rows are the ones the services just added, still in the session: no query.
+        """
         moments = {action: list(times) for action, times in self.story.times.items()}
-        for row in db.session.scalars(
-            select(TicketHistory)
-            .where(TicketHistory.ticket_id == self.ticket.id)
-            .order_by(TicketHistory.id)
-        ):
+        rows = sorted(
+            (
+                row
+                for row in db.session.identity_map.values()
+                if isinstance(row, TicketHistory) and row.ticket_id == self.ticket.id
+            ),
+            key=lambda row: row.id,
+        )
+        for row in rows:
             if moments.get(row.action):
                 row.created_at = moments[row.action].pop(0)
 
