@@ -11,7 +11,7 @@ from aftercare.assets.models import Asset
 from aftercare.assets.services import create_asset
 from aftercare.auth.models import User
 from aftercare.auth.services import create_user, hash_password
-from aftercare.cli.demo_tickets import Cast, seed_tickets
+from aftercare.cli.demo_tickets import Cast, one_transaction, seed_tickets
 from aftercare.domain.registration import check_digit
 from aftercare.domain.time import seoul_today
 from aftercare.domain.vocab import REGIONS, SPECIALTIES
@@ -200,17 +200,10 @@ def _firm_user_name(index: int) -> str:
     return _SURNAMES[index % len(_SURNAMES)] + _GIVEN[index % len(_GIVEN)]
 
 
-def seed_demo(echo: Callable[[str], None] = print) -> None:
+def _seed_people(firms: list[Firm]) -> tuple[Cast, list[User]]:
+    """Every demo account (one user per firm, the Meisters with profiles); the cast the
+    tickets need, and the logins to print."""
     rng = random.Random(2021)
-    echo("Seeding fiscal years…")
-    for year in sorted({2021, seoul_today().year}):
-        if fiscal_year_by_year(year) is None:
-            open_fiscal_year(None, year=year, budget=4_400_000_000)
-    echo("Seeding suppliers…")
-    suppliers = _seed_suppliers()
-    echo(f"Seeding {len(FIRM_NAMES)} firms…")
-    firms = _seed_firms(suppliers)
-    echo("Seeding users…")
     users = _Users()
     logins = [
         users.get(f"admin@{DEMO_DOMAIN}", "시스템 관리자", "admin"),
@@ -242,8 +235,6 @@ def seed_demo(echo: Callable[[str], None] = print) -> None:
                 },
             )
     logins.append(meisters[0])
-    echo("Seeding assets…")
-    _seed_assets(firm_users[0], firms[0].id)
     cast = Cast(
         firms=firms,
         firm_users={user.firm_id: user for user in firm_users},
@@ -252,12 +243,30 @@ def seed_demo(echo: Callable[[str], None] = print) -> None:
         auditor=logins[2],
         meisters=meisters,
     )
+    return cast, logins
+
+
+def seed_demo(echo: Callable[[str], None] = print) -> None:
+    echo("Seeding fiscal years…")
+    for year in sorted({2021, seoul_today().year}):
+        if fiscal_year_by_year(year) is None:
+            open_fiscal_year(None, year=year, budget=4_400_000_000)
+    echo("Seeding suppliers…")
+    suppliers = _seed_suppliers()
+    echo(f"Seeding {len(FIRM_NAMES)} firms…")
+    with one_transaction():
+        firms = _seed_firms(suppliers)
+    echo("Seeding users…")
+    with one_transaction():
+        cast, logins = _seed_people(firms)
+    echo("Seeding assets…")
+    _seed_assets(logins[3], firms[0].id)
     tickets = seed_tickets(cast, echo)
     echo("Demo logins (password for all: " + DEMO_PASSWORD + "):")
     for user in logins:
         echo(f"  {user.role:<8} {user.email}")
+    users = len(logins) - 2 + len(cast.firm_users) + len(cast.meisters)
     echo(
-        f"Seed done: {len(firms)} firms, {len(logins) + len(firm_users) + len(meisters) - 2} "
-        f"users, {len(meisters)} Meisters, {len(DEMO_ASSETS)} assets, fiscal years ready; "
-        f"{tickets}."
+        f"Seed done: {len(firms)} firms, {users} users, {len(cast.meisters)} Meisters, "
+        f"{len(DEMO_ASSETS)} assets, fiscal years ready; {tickets}."
     )

@@ -51,19 +51,19 @@ from aftercare.tickets.services import (
 
 # How each of the 300 tickets ends: ticket states, then claim states of confirmed work.
 PLAN: dict[str, int] = {
-    "submitted": 32,
-    "rejected": 20,
-    "cancelled": 20,
-    "triaged": 22,
+    "submitted": 34,
+    "rejected": 22,
+    "cancelled": 22,
+    "triaged": 24,
     "assigned": 14,
     "in_progress": 24,
-    "resolved": 26,
-    "claim_pending": 30,
-    "claim_awaiting_second": 6,
-    "claim_approved": 22,
-    "claim_rejected": 6,
-    "claim_voided": 6,
-    "claim_settled": 72,
+    "resolved": 32,
+    "claim_pending": 28,
+    "claim_awaiting_second": 5,
+    "claim_approved": 20,
+    "claim_rejected": 5,
+    "claim_voided": 5,
+    "claim_settled": 65,
 }
 CLAIM_OUTCOMES = {name for name in PLAN if name.startswith("claim_")}
 # Open work is recent; paid work older: days before today a ticket's story may end.
@@ -644,7 +644,7 @@ class Clock:
 
 
 @contextmanager
-def _one_transaction() -> Iterator[None]:
+def one_transaction() -> Iterator[None]:
     """Services' commits only flush inside (as in the API), and one commit ends it all:
     objects are not expired and loaded again after every step of every ticket."""
     session = db.session()
@@ -678,7 +678,7 @@ def seed_tickets(cast: Cast, echo: Callable[[str], None]) -> str:
     echo(f"Seeding {len(plan)} tickets with visits, evidence and claims…")
     firms = [DemoFirm.of(firm) for firm in cast.firms]
     for start in range(0, len(plan), TICKETS_PER_TRANSACTION):
-        with _one_transaction():
+        with one_transaction():
             for outcome in plan[start : start + TICKETS_PER_TRANSACTION]:
                 player.play(_story(rng, outcome, firms, now))
         done = min(start + TICKETS_PER_TRANSACTION, len(plan))
