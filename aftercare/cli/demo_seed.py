@@ -10,7 +10,8 @@ from sqlalchemy import select
 from aftercare.assets.models import Asset
 from aftercare.assets.services import create_asset
 from aftercare.auth.models import User
-from aftercare.auth.services import create_user
+from aftercare.auth.services import create_user, hash_password
+from aftercare.cli.demo_tickets import Cast, one_transaction, seed_tickets
 from aftercare.domain.registration import check_digit
 from aftercare.domain.time import seoul_today
 from aftercare.domain.vocab import REGIONS, SPECIALTIES
@@ -41,6 +42,16 @@ FIRM_NAMES = [
     ("세종로보틱스", "sejong", "로봇", "micro"),
     ("충북금형", "chungbuk", "금형", "small"),
 ]
+# 48 more, so a programme year has about 60 firms: a name prefix with a trade.
+_PREFIXES = ["대한", "우성", "신화", "태양", "금강", "한솔", "동일", "성우",
+             "미래", "삼원", "진영", "유진", "영신", "대동", "보성", "한길"]  # fmt: skip
+_TRADES = [("정밀", "금속가공"), ("전자", "전자 부품"), ("오토텍", "자동차 부품")]
+FIRM_NAMES += [
+    (prefix + trade, REGIONS[(i * 5 + j) % len(REGIONS)], industry, ("micro", "small")[i % 2])
+    for j, (trade, industry) in enumerate(_TRADES)
+    for i, prefix in enumerate(_PREFIXES)
+]
+MEISTER_NAMES = ["정마이스터", "강기술", "윤설비", "임자동", "한제어", "오비전", "서로봇", "문센서"]
 # Solution suppliers of the registry: name, region, solution tags, representative.
 SUPPLIERS = [
     ("스마트솔루션㈜", "gyeonggi", ["mes", "erp", "database"], "김솔루"),
@@ -89,13 +100,35 @@ def _seed_suppliers() -> list[Supplier]:
     return suppliers
 
 
-def _user(email: str, name: str, role: str, firm_id: int | None = None) -> User:
-    existing = db.session.scalar(select(User).where(User.email == email))
-    if existing is not None:
-        return existing
-    return create_user(
-        None, email=email, name=name, password=DEMO_PASSWORD, role=role, firm_id=firm_id
-    )
+class _Users:
+    """Demo accounts by e-mail; DEMO_PASSWORD is hashed once for all of them (about 80)."""
+
+    def __init__(self) -> None:
+        self._hash: str | None = None
+
+    def get(self, email: str, name: str, role: str, firm_id: int | None = None) -> User:
+        existing = db.session.scalar(select(User).where(User.email == email))
+        if existing is not None:
+            return existing
+        self._hash = self._hash or hash_password(DEMO_PASSWORD)
+        return create_user(
+            None,
+            email=email,
+            name=name,
+            password=DEMO_PASSWORD,
+            role=role,
+            firm_id=firm_id,
+            password_hash=self._hash,
+        )
+
+
+def _firm_user_email(index: int) -> str:
+    """firm@ and firm2@ as before; the other demo firms' users firm3@, firm4@, …"""
+    return f"firm@{DEMO_DOMAIN}" if index == 0 else f"firm{index + 1}@{DEMO_DOMAIN}"
+
+
+FIRM_USER_NAMES = ["박공장", "최생산"]
+_SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
 
 
 DEMO_ASSETS = [
@@ -120,15 +153,7 @@ def _seed_assets(firm_user: User, firm_id: int) -> None:
             )  # fmt: skip
 
 
-def seed_demo(echo: Callable[[str], None] = print) -> None:
-    rng = random.Random(2021)
-    echo("Seeding fiscal years…")
-    for year in sorted({2021, seoul_today().year}):
-        if fiscal_year_by_year(year) is None:
-            open_fiscal_year(None, year=year, budget=4_400_000_000)
-    echo("Seeding suppliers…")
-    suppliers = _seed_suppliers()
-    echo("Seeding firms…")
+def _seed_firms(suppliers: list[Supplier]) -> list[Firm]:
     firms = []
     for index, (name, region, industry, size) in enumerate(FIRM_NAMES):
         number = demo_registration_number(index)
@@ -143,31 +168,62 @@ def seed_demo(echo: Callable[[str], None] = print) -> None:
                     "region": region,
                     "industry": industry,
                     "built_year": 2016 + index % 5,
-                    "policy_fund_year": (2019 + index % 3) if index % 2 == 0 else None,
+                    "policy_fund_year": _policy_fund_year(index),
                     "supplier_id": suppliers[index % len(suppliers)].id,
                     "contact_name": "담당자",
                     "contact_phone": f"010-{1000 + index:04d}-{2000 + index:04d}",
                 },
             )
         firms.append(firm)
-    echo("Seeding users…")
+    return firms
+
+
+def _policy_fund_year(index: int) -> int | None:
+    """The first 12 firms as before; most later ones invested recently (growth support)."""
+    if index < 12:
+        return (2019 + index % 3) if index % 2 == 0 else None
+    return None if index % 7 == 0 else seoul_today().year - 1 - index % 3
+
+
+def _firm_user_email(index: int) -> str:
+    """firm@ and firm2@ as before; the other demo firms' users firm3@, firm4@, …"""
+    return f"firm@{DEMO_DOMAIN}" if index == 0 else f"firm{index + 1}@{DEMO_DOMAIN}"
+
+
+_SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
+_GIVEN = ["현우", "지영", "민수", "서연", "준호", "은정", "성민", "혜진", "동훈", "수빈"]
+
+
+def _firm_user_name(index: int) -> str:
+    if index < 2:
+        return ("박공장", "최생산")[index]
+    return _SURNAMES[index % len(_SURNAMES)] + _GIVEN[index % len(_GIVEN)]
+
+
+def _seed_people(firms: list[Firm]) -> tuple[Cast, list[User]]:
+    """Every demo account (one user per firm, the Meisters with profiles); the cast the
+    tickets need, and the logins to print."""
+    rng = random.Random(2021)
+    users = _Users()
     logins = [
-        _user(f"admin@{DEMO_DOMAIN}", "시스템 관리자", "admin"),
-        _user(f"manager@{DEMO_DOMAIN}", "김운영", "manager"),
-        _user(f"auditor@{DEMO_DOMAIN}", "이감사", "auditor"),
-        _user(f"firm@{DEMO_DOMAIN}", "박공장", "firm", firms[0].id),
+        users.get(f"admin@{DEMO_DOMAIN}", "시스템 관리자", "admin"),
+        users.get(f"manager@{DEMO_DOMAIN}", "김운영", "manager"),
+        users.get(f"auditor@{DEMO_DOMAIN}", "이감사", "auditor"),
     ]
-    _user(f"firm2@{DEMO_DOMAIN}", "최생산", "firm", firms[1].id)
+    firm_users = [
+        users.get(_firm_user_email(index), _firm_user_name(index), "firm", firm.id)
+        for index, firm in enumerate(firms)
+    ]
+    logins.append(firm_users[0])
     # A second manager: claims from 3,000,000 won of government share, budget additions,
     # voids and manual settlements need two managers (four eyes, SPEC §11).
-    logins.append(_user(f"manager2@{DEMO_DOMAIN}", "박승인", "manager"))
+    logins.append(users.get(f"manager2@{DEMO_DOMAIN}", "박승인", "manager"))
     # A second admin: privileged accounts and their password resets need two admins.
-    logins.append(_user(f"admin2@{DEMO_DOMAIN}", "정보안", "admin"))
-    meister_names = ["정마이스터", "강기술", "윤설비", "임자동", "한제어", "오비전"]
-    for index, name in enumerate(meister_names, start=1):
-        meister = _user(f"meister{index}@{DEMO_DOMAIN}", name, "meister")
-        if index == 1:
-            logins.append(meister)
+    logins.append(users.get(f"admin2@{DEMO_DOMAIN}", "정보안", "admin"))
+    meisters = []
+    for index, name in enumerate(MEISTER_NAMES, start=1):
+        meister = users.get(f"meister{index}@{DEMO_DOMAIN}", name, "meister")
+        meisters.append(meister)
         if profile_by_user(meister.id) is None:
             create_profile(
                 None,
@@ -178,12 +234,39 @@ def seed_demo(echo: Callable[[str], None] = print) -> None:
                     "max_load": 5,
                 },
             )
+    logins.append(meisters[0])
+    cast = Cast(
+        firms=firms,
+        firm_users={user.firm_id: user for user in firm_users},
+        manager=logins[1],
+        manager2=logins[4],
+        auditor=logins[2],
+        meisters=meisters,
+    )
+    return cast, logins
+
+
+def seed_demo(echo: Callable[[str], None] = print) -> None:
+    echo("Seeding fiscal years…")
+    for year in sorted({2021, seoul_today().year}):
+        if fiscal_year_by_year(year) is None:
+            open_fiscal_year(None, year=year, budget=4_400_000_000)
+    echo("Seeding suppliers…")
+    suppliers = _seed_suppliers()
+    echo(f"Seeding {len(FIRM_NAMES)} firms…")
+    with one_transaction():
+        firms = _seed_firms(suppliers)
+    echo("Seeding users…")
+    with one_transaction():
+        cast, logins = _seed_people(firms)
     echo("Seeding assets…")
     _seed_assets(logins[3], firms[0].id)
+    tickets = seed_tickets(cast, echo)
     echo("Demo logins (password for all: " + DEMO_PASSWORD + "):")
     for user in logins:
         echo(f"  {user.role:<8} {user.email}")
+    users = len(logins) - 2 + len(cast.firm_users) + len(cast.meisters)
     echo(
-        f"Seed done: {len(firms)} firms, {len(logins) + len(meister_names)} users, "
-        f"{len(meister_names)} Meisters, {len(DEMO_ASSETS)} assets, fiscal years ready."
+        f"Seed done: {len(firms)} firms, {users} users, {len(cast.meisters)} Meisters, "
+        f"{len(DEMO_ASSETS)} assets, fiscal years ready; {tickets}."
     )

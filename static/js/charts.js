@@ -6,7 +6,9 @@
  *    "series": [{"label": "...", "data": [number | null, ...]}, ...],
  *    "unit": "원" | "%" | "", "max": number | null}
  * The canvas sits in a box that is hidden until a chart is drawn; the page carries the
- * same figures in a table, so nothing is lost without JavaScript.
+ * same figures in a table, so nothing is lost without JavaScript. That table sits in an
+ * open <details class="chart-table"> of the chart's section: once the chart is drawn it
+ * is folded, one click ("표로 보기", Show as table) away.
  */
 (function () {
   "use strict";
@@ -74,6 +76,11 @@
     var box = canvas.closest("[hidden]");
     if (box) {
       box.hidden = false;
+    }
+    var section = canvas.closest("section");
+    var table = section && section.querySelector("details.chart-table");
+    if (table) {
+      table.open = false;
     }
     var horizontal = Boolean(data.horizontal);
     if (horizontal) {

@@ -38,6 +38,7 @@ def people(live_server):
         accept_ticket(meister, ticket.id)
         line = {"kind": "labour", "description": "작업", "quantity": 1, "unit_price": 800_000}
         log_visit(meister, ticket.id, seoul_today(), 2, "", [line])
+        give_evidence(ticket.id)  # approval needs the line's invoice, payment and file
         resolve_ticket(meister, ticket.id, "완료")
         confirm_ticket(firm_user, ticket.id, 4)
         give_evidence(ticket.id)
@@ -103,8 +104,25 @@ def test_without_javascript_the_tables_carry_the_figures(browser: Browser, live_
     page, _errors = _sign_in(browser, live_server, people["manager"], javascript=False)
     page.goto(f"{live_server.url}/manager")
     expect(page.locator(".chart-box").first).to_be_hidden()
+    expect(page.locator("#spending-by-region table")).to_be_visible()  # not folded away
     expect(page.locator("#spending-by-region table")).to_contain_text("400,000원")
     expect(page.locator("#spending-by-category table")).to_contain_text("400,000원")
+
+
+def test_a_drawn_chart_folds_its_table_under_show_as_table(
+    browser: Browser, live_server, people, artifacts
+):
+    page, errors = _sign_in(browser, live_server, people["manager"])
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/manager")
+    region = page.locator("#spending-by-region")
+    expect(region.locator("canvas")).to_be_visible()
+    expect(region.locator("table")).to_be_hidden()
+    region.get_by_text("표로 보기").click()
+    expect(region.locator("table")).to_be_visible()
+    expect(region.locator("table")).to_contain_text("400,000원")
+    assert errors == []
+    page.screenshot(path=str(artifacts / "dashboard-manager-390.png"), full_page=True)
 
 
 def test_firm_dashboard_has_no_programme_charts(browser: Browser, live_server, people):

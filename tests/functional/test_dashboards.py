@@ -300,9 +300,45 @@ def test_dashboards_without_a_fiscal_year_still_render(client, auth, make):
     manager = make.user("manager", language="en")
     html = _page(client, auth, manager, "/manager")
     assert "No fiscal year has been opened yet." in html
-    assert chart_data(html, "sla")["labels"]  # the months of this year so far
     assert 'id="burndown-data"' not in html
     assert 'id="cap_usage-data"' not in html
+
+
+def test_a_chart_without_data_shows_an_empty_state_instead(client, auth, make):
+    """No ticket, no spending: each figure says so in words, with no empty chart or table."""
+    make.fiscal_year(year=seoul_today().year)
+    html = _page(client, auth, make.user("manager", language="en"), "/manager")
+    for key, words in {
+        "month": "No claim has been approved this year yet.",
+        "region": "No spending yet.",
+        "category": "No spending yet.",
+        "sla": "No ticket has been filed this year yet.",
+        "workload": "No active Meisters.",
+        "cap_usage": "No firm has used its cap this year.",
+    }.items():
+        assert text_of(html, f"{key}-empty") == words, key
+        assert f'id="{key}-data"' not in html, key
+    assert "<canvas" in html  # the burn-down still draws the budget, nothing paid yet
+    assert html.count('<details class="chart-table') == 1
+
+
+def test_each_chart_folds_its_table_under_show_as_table(client, auth, world):
+    """The table starts open (no JavaScript: it is all there is); charts.js folds it."""
+    html = _page(client, auth, world["manager"], "/manager")
+    tables = re.findall(
+        r'<details class="chart-table[^"]*" open>\s*<summary>([^<]*)</summary>', html
+    )
+    assert tables == ["Show as table"] * 7  # workload and ratings share one table
+    assert 'class="chart-empty' not in html
+    for section in ("spending-by-region", "sla-compliance", "meister-workload"):
+        assert "Show as table" in text_of(html, section)
+
+
+def test_show_as_table_is_korean_for_korean_readers(client, auth, world):
+    world["manager"].language = "ko"
+    db.session.commit()
+    html = _page(client, auth, world["manager"], "/manager")
+    assert "<summary>표로 보기</summary>" in html
 
 
 # ---------------------------------------------------------------- firm and Meister
