@@ -50,20 +50,22 @@ from aftercare.tickets.services import (
 )
 
 # How each of the 300 tickets ends: ticket states, then claim states of confirmed work.
+# Claims cost the most to play (visits, evidence, review, approval): 60 keep the first
+# start near 10 s of CPU and still fill every queue and chart.
 PLAN: dict[str, int] = {
-    "submitted": 34,
-    "rejected": 22,
-    "cancelled": 22,
-    "triaged": 24,
-    "assigned": 14,
-    "in_progress": 24,
-    "resolved": 32,
-    "claim_pending": 28,
-    "claim_awaiting_second": 5,
-    "claim_approved": 20,
-    "claim_rejected": 5,
-    "claim_voided": 5,
-    "claim_settled": 65,
+    "submitted": 70,
+    "rejected": 35,
+    "cancelled": 35,
+    "triaged": 44,
+    "assigned": 20,
+    "in_progress": 16,
+    "resolved": 20,
+    "claim_pending": 12,
+    "claim_awaiting_second": 3,
+    "claim_approved": 10,
+    "claim_rejected": 3,
+    "claim_voided": 3,
+    "claim_settled": 29,
 }
 CLAIM_OUTCOMES = {name for name in PLAN if name.startswith("claim_")}
 # Open work is recent; paid work older: days before today a ticket's story may end.
