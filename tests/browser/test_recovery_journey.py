@@ -12,15 +12,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from aftercare.auth.models import User
-from aftercare.claims.models import Claim
-from aftercare.claims.services import approve_claim
-from aftercare.domain.time import seoul_midnight_utc, seoul_today
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
-from aftercare.payouts.settlement import settle_for_date
 from aftercare.recovery.models import RecoveryCase
 from tests.browser import pages as shared
-from tests.helpers import Factory, make_settleable
-from tests.integration.ledger_support import ONE_APPROVER, quick_claim
+from tests.helpers import Factory
+from tests.integration.ledger_support import ONE_APPROVER, settled_claim
 
 pytestmark = pytest.mark.browser
 
@@ -29,21 +26,14 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="module")
 def people(live_server):
-    """A claim of 2,000,000 won settled yesterday: 1,000,000 won paid to the firm."""
+    """A claim of 2,000,000 won settled on a past day: 1,000,000 won paid to the firm."""
     with live_server.app.app_context():
         make = Factory()
         make.fiscal_year(year=seoul_today().year, second_approval_from=ONE_APPROVER)
         firm = make.firm(region="daegu")
         firm_user = make.user("firm", firm=firm, language="ko")
         manager = make.user("manager", language="ko")
-        claim_id = quick_claim(firm.id, manager.id, [("labour", 2_000_000)])
-        approve_claim(db.session.get(User, manager.id), claim_id)
-        make_settleable(claim_id)
-        day = seoul_today() - timedelta(days=1)
-        claim = db.session.get(Claim, claim_id)
-        claim.approved_at = seoul_midnight_utc(day) + timedelta(hours=1)
-        db.session.commit()
-        settle_for_date(day)
+        claim_id = settled_claim(db.session.get(User, manager.id), firm.id)
         people = {
             "claim_id": claim_id,
             "firm": firm_user.email,

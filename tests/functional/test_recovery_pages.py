@@ -6,26 +6,20 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import re
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from aftercare.auth.models import User
-from aftercare.claims.models import Claim
-from aftercare.claims.services import approve_claim
-from aftercare.domain.time import seoul_midnight_utc, seoul_today
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.firms.models import Restriction
-from aftercare.payouts.settlement import settle_for_date
 from aftercare.recovery.models import RecoveryCase
 from aftercare.tickets.services import file_ticket
-from tests.helpers import make_settleable
-from tests.integration.ledger_support import ONE_APPROVER, quick_claim
+from tests.integration.ledger_support import ONE_APPROVER, settled_claim
 
 PDF = b"%PDF-1.4\n%grounds\n"
-_DAYS_BACK = itertools.count(1)
 
 
 def _text(response) -> str:
@@ -36,16 +30,7 @@ def _settled(make) -> tuple[int, User]:
     """A settled claim (1,000,000 won paid) of a new firm, and that firm's user."""
     firm = make.firm()
     firm_user = make.user("firm", firm=firm, language="ko")
-    manager = make.user("manager")
-    claim_id = quick_claim(firm.id, manager.id, [("labour", 2_000_000)])
-    approve_claim(manager, claim_id)
-    make_settleable(claim_id)
-    day = seoul_today() - timedelta(days=next(_DAYS_BACK))
-    when = seoul_midnight_utc(day) + timedelta(hours=1)
-    db.session.execute(update(Claim).where(Claim.id == claim_id).values(approved_at=when))
-    db.session.commit()
-    settle_for_date(day)
-    return claim_id, firm_user
+    return settled_claim(make.user("manager"), firm.id), firm_user
 
 
 def _year(make) -> None:

@@ -10,6 +10,7 @@ it (conflict of interest, SPEC §11).
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -21,13 +22,13 @@ from sqlalchemy import func, select
 
 from aftercare.auth.models import User
 from aftercare.claims.models import Claim
-from aftercare.claims.services import create_claim
+from aftercare.claims.services import approve_claim, create_claim
 from aftercare.claims.signoff import confirm_ticket
 from aftercare.db import utcnow
 from aftercare.domain.errors import DomainError
 from aftercare.domain.money import DEFAULT_ELIGIBLE
 from aftercare.domain.states import support_type_for
-from aftercare.domain.time import seoul_today
+from aftercare.domain.time import seoul_midnight_utc, seoul_today
 from aftercare.extensions import db
 from aftercare.ledger.models import (
     FirmUsage,
@@ -38,9 +39,10 @@ from aftercare.ledger.models import (
 from aftercare.meisters.models import CostLine, Visit
 from aftercare.meisters.visits import accept_ticket, log_visit, resolve_ticket
 from aftercare.payouts.reconciliation import reconcile
+from aftercare.payouts.settlement import settle_for_date
 from aftercare.tickets.models import Ticket
 from aftercare.tickets.services import file_ticket, triage_ticket
-from tests.helpers import give_evidence
+from tests.helpers import give_evidence, make_settleable
 
 Lines = Sequence[tuple[str, int]]  # (kind, amount in won), quantity 1
 
@@ -280,3 +282,22 @@ def confirmed(second: Any, requested: Any) -> dict:
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["status"] == "confirmed"
     return answer.get_json()
+
+
+_DAYS_BACK = itertools.count(1)  # one payout batch per day: each claim settles on its own
+
+
+def settled_claim(manager: User, firm_id: int, amount: int = 2_000_000) -> int:
+    """A claim of `amount` won of eligible cost of `firm_id`, approved by `manager`, made
+    payable and settled in a batch of its own (a past day's, one per call)."""
+    claim_id = quick_claim(firm_id, manager.id, [("labour", amount)])
+    approve_claim(manager, claim_id)
+    make_settleable(claim_id)
+    day = seoul_today() - timedelta(days=next(_DAYS_BACK))
+    approved_at = seoul_midnight_utc(day) + timedelta(hours=1)
+    db.session.execute(
+        Claim.__table__.update().where(Claim.id == claim_id).values(approved_at=approved_at)
+    )
+    db.session.commit()
+    settle_for_date(day)
+    return claim_id

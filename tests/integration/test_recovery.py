@@ -7,7 +7,6 @@ settle / clawback / recovery / write-off that keep every invariant."""
 from __future__ import annotations
 
 import io
-import itertools
 from datetime import timedelta
 
 import pytest
@@ -17,21 +16,18 @@ from sqlalchemy import func, select, update
 
 from aftercare.auth.models import User
 from aftercare.claims.models import Claim
-from aftercare.claims.services import approve_claim
 from aftercare.db import utcnow
 from aftercare.domain.errors import DomainError
-from aftercare.domain.time import seoul_midnight_utc, seoul_today
+from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.firms.models import Restriction
 from aftercare.jobs.sla import run_sla_job
 from aftercare.ledger.models import FirmUsage, LedgerTransaction
 from aftercare.notifications.models import Notification
 from aftercare.payouts.reconciliation import reconcile
-from aftercare.payouts.settlement import settle_for_date
 from aftercare.recovery import services
 from aftercare.recovery.models import RecoveryCase
 from aftercare.tickets.models import Ticket
-from tests.helpers import make_settleable
 from tests.integration.ledger_support import (
     ONE_APPROVER,
     assert_books_ok,
@@ -39,6 +35,7 @@ from tests.integration.ledger_support import (
     firm_filer,
     quick_claim,
     race,
+    settled_claim,
     this_year,
 )
 
@@ -75,22 +72,12 @@ def boss(api, manager):
     return api.as_(manager)
 
 
-_DAYS_BACK = itertools.count(1)  # one payout batch per day: each claim settles on its own
-
-
 def _settled(make, manager: User, amount: int = 2_000_000, firm=None) -> int:
-    """A claim of `amount` won of eligible cost, approved, made payable and settled."""
+    """A settled claim of a firm that has a user of its own (files, signs in, is told)."""
     if firm is None:
         firm = make.firm()
-        make.user("firm", firm=firm)  # files the tickets, signs in, is told
-    claim_id = quick_claim(firm.id, manager.id, [("labour", amount)])
-    approve_claim(manager, claim_id)
-    make_settleable(claim_id)
-    day = seoul_today() - timedelta(days=next(_DAYS_BACK))
-    approved_at = seoul_midnight_utc(day) + timedelta(hours=1)
-    db.session.execute(update(Claim).where(Claim.id == claim_id).values(approved_at=approved_at))
-    db.session.commit()
-    settle_for_date(day)
+        make.user("firm", firm=firm)
+    claim_id = settled_claim(manager, firm.id, amount)
     assert db.session.get(Claim, claim_id).status == "settled"
     return claim_id
 
