@@ -7,7 +7,6 @@ GET   /audit/export.csv   export_csv   the same filters, streamed
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -23,16 +22,26 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from flask_login import current_user
+from sqlalchemy import Select, or_, select
 from werkzeug.datastructures import MultiDict
 
 from aftercare.audit.checkpoints import verify_checkpoints
 from aftercare.audit.models import AuditEvent
+from aftercare.audit.readable import (
+    MAX_CHANGES,
+    action_label,
+    change_text,
+    changes,
+    object_label,
+    object_links,
+)
 from aftercare.audit.services import verify_chain
 from aftercare.auth.login import role_required
 from aftercare.auth.models import User
 from aftercare.core.exports import CSV_MIMETYPE, stream_csv, streamed
 from aftercare.core.pagination import decode_cursor, keyset_page, parse_limit
+from aftercare.core.web.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS
 from aftercare.domain.errors import ValidationFailed
 from aftercare.domain.time import seoul_midnight_utc, seoul_today, to_seoul
 from aftercare.domain.vocab import MAX_ID
@@ -40,7 +49,18 @@ from aftercare.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
-JSON_PREVIEW_CHARS = 400
+SEARCH_CHARS = 100
+# Signing in and out, locks and API tokens: their own tab, apart from the work done.
+SIGN_IN_ACTIONS = (
+    "user.sign_in",
+    "user.locked",
+    "user.unlock",
+    "user.sign_out_everywhere",
+    "token.issue",
+    "token.revoke",
+    "token.revoke_all",
+)
+TABS = ("events", "sign_ins")
 # The reasons aftercare.domain.audit_chain gives, in words for the page.
 BROKEN_LINK_REASONS = {
     "prev_hash does not match the previous event": _l(
@@ -50,18 +70,20 @@ BROKEN_LINK_REASONS = {
     "a plain SHA-256 event follows HMAC events": _l("it was written without the audit key"),
 }
 EXPORT_COLUMNS = (
-    "id",
-    "time_kst",
-    "actor_id",
-    "actor_email",
-    "action",
-    "object_type",
-    "object_id",
-    "before",
-    "after",
-    "request_id",
-    "prev_hash",
-    "hash",
+    "번호 (ID)",
+    "시각 (When)",
+    "수행자 번호 (Actor ID)",
+    "수행자 이메일 (Actor e-mail)",
+    "작업 코드 (Action)",
+    "작업 (Action label)",
+    "대상 유형 (Object type)",
+    "대상 번호 (Object ID)",
+    "변경 내용 (Changes)",
+    "변경 전 (Before)",
+    "변경 후 (After)",
+    "요청 ID (Request ID)",
+    "이전 해시 (Previous hash)",
+    "해시 (Hash)",
 )
 
 
@@ -77,6 +99,8 @@ class AuditFilters:
 
     action: str = ""
     object_type: str = ""
+    q: str = ""
+    tab: str = ""  # "" (the export of everything), events (but sign-ins) or sign_ins
     object_id: int | None = None
     actor_id: int | None = None
     date_from: date | None = None
@@ -88,6 +112,8 @@ class AuditFilters:
         filters = cls(
             action=args.get("action", "").strip()[:64],
             object_type=args.get("object_type", "").strip()[:32],
+            q=args.get("q", "").strip()[:SEARCH_CHARS],
+            tab=args.get("tab", "") if args.get("tab", "") in TABS else "",
         )
         for name in ("object_id", "actor_id"):
             raw = args.get(name, "").strip()
@@ -109,8 +135,16 @@ class AuditFilters:
         return filters
 
     def apply(self, stmt: Select) -> Select:
-        if self.action:
+        if self.tab == "sign_ins":
+            stmt = stmt.where(AuditEvent.action.in_(SIGN_IN_ACTIONS))
+        elif self.tab == "events":
+            stmt = stmt.where(AuditEvent.action.not_in(SIGN_IN_ACTIONS))
+        if self.action in AUDIT_ACTION_LABELS:
+            stmt = stmt.where(AuditEvent.action == self.action)
+        elif self.action:  # an older link's prefix ("claim.")
             stmt = stmt.where(AuditEvent.action.startswith(self.action, autoescape=True))
+        if self.q:
+            stmt = stmt.where(_search(self.q))
         if self.object_type:
             stmt = stmt.where(AuditEvent.object_type == self.object_type)
         if self.object_id is not None:
@@ -129,6 +163,8 @@ class AuditFilters:
     def as_args(self) -> dict[str, str]:
         """The valid filters as query arguments (for the export link)."""
         values = {
+            "tab": self.tab,
+            "q": self.q,
             "action": self.action,
             "object_type": self.object_type,
             "object_id": self.object_id,
@@ -139,22 +175,43 @@ class AuditFilters:
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
 
-def pretty_json(text: str, limit: int = JSON_PREVIEW_CHARS) -> str:
-    """Indented JSON for reading; long summaries are cut with an ellipsis."""
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        pretty = text or ""
-    else:
-        if value in ({}, None):
-            return ""
-        pretty = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
-    return pretty if len(pretty) <= limit else pretty[:limit].rstrip() + "\n…"
+def _search(q: str):
+    """Words in the changes (stored JSON), the actor's name or e-mail, or an action's or
+    object type's label in the reader's language."""
+    actions = [code for code in AUDIT_ACTION_LABELS if q.lower() in action_label(code).lower()]
+    kinds = [kind for kind in AUDIT_OBJECT_LABELS if q.lower() in object_label(kind).lower()]
+    actors = select(User.id).where(
+        or_(User.name.icontains(q, autoescape=True), User.email.icontains(q, autoescape=True))
+    )
+    return or_(
+        AuditEvent.before.icontains(q, autoescape=True),
+        AuditEvent.after.icontains(q, autoescape=True),
+        AuditEvent.action.icontains(q, autoescape=True),
+        AuditEvent.action.in_(actions),
+        AuditEvent.object_type.in_(kinds),
+        AuditEvent.actor_id.in_(actors),
+    )
+
+
+def action_choices(tab: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The actions of the tab by object type, in words: [(group label, [(code, label)])]."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for code in AUDIT_ACTION_LABELS:
+        if (code in SIGN_IN_ACTIONS) != (tab == "sign_ins"):
+            continue
+        groups.setdefault(code.split(".", 1)[0], []).append((code, action_label(code)))
+    names = {"ledger": "payout_batch", "recovery": "recovery_case", "token": "api_token"}
+    return [(object_label(names.get(prefix, prefix)), items) for prefix, items in groups.items()]
+
+
+def object_type_choices() -> list[tuple[str, str]]:
+    return [(kind, object_label(kind)) for kind in AUDIT_OBJECT_LABELS]
 
 
 @bp.route("")
 def index():
     filters = AuditFilters.from_args(request.args)
+    filters.tab = filters.tab or "events"
     try:
         if (decode_cursor(request.args.get("cursor")) or 0) > MAX_ID:
             raise ValidationFailed({"cursor": ["Not a valid cursor."]})
@@ -178,7 +235,13 @@ def index():
         page=page,
         filters=filters,
         actors=actors,
-        pretty_json=pretty_json,
+        links=object_links(page.items, current_user.role),
+        changes=changes,
+        max_changes=MAX_CHANGES,
+        action_label=action_label,
+        object_label=object_label,
+        action_choices=action_choices(filters.tab),
+        object_type_choices=object_type_choices(),
     )
 
 
@@ -230,6 +293,7 @@ def _export_rows(filters: AuditFilters):
             AuditEvent.hash,
         ).outerjoin(User, User.id == AuditEvent.actor_id)
     ).order_by(AuditEvent.id)  # chain order
+    labels = {code: action_label(code) for code in AUDIT_ACTION_LABELS}
     for row in streamed(stmt):
         yield (
             row.id,
@@ -237,8 +301,10 @@ def _export_rows(filters: AuditFilters):
             row.actor_id if row.actor_id is not None else "",
             row.email or "",
             row.action,
+            labels.get(row.action, row.action),
             row.object_type,
             row.object_id if row.object_id is not None else "",
+            change_text(row.before, row.after, row.object_type),
             row.before,
             row.after,
             row.request_id,

@@ -87,3 +87,17 @@ class FirmForm(OnceForm):
             "contact_phone": (self.contact_phone.data or "").strip(),
             "contact_email": (self.contact_email.data or "").strip(),
         }
+
+
+class ContactsForm(OnceForm):
+    """What a firm edits itself on its company page: who to call (the service checks it)."""
+
+    contact_name = StringField(_l("Contact person"))
+    contact_phone = StringField(_l("Contact phone"), render_kw={"inputmode": "tel"})
+    contact_email = StringField(_l("Contact e-mail"), render_kw={"inputmode": "email"})
+
+    def to_data(self) -> dict[str, str]:
+        return {
+            name: (getattr(self, name).data or "").strip()[:300]
+            for name in ("contact_name", "contact_phone", "contact_email")
+        }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,7 @@ from aftercare.domain.registration import (
     is_valid_registration_number,
     normalize_registration_number,
 )
+from aftercare.domain.text import N_
 from aftercare.domain.vocab import REGIONS, Role, SizeClass
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
@@ -127,4 +129,48 @@ def visible_firm(actor: User, firm_id: int) -> Firm:
         raise NotFound("No such firm")
     if actor.role not in (Role.MANAGER, Role.AUDITOR, Role.FIRM):
         raise Forbidden("Your role may not see firms")
+    return firm
+
+
+CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
+# A phone number as people write it: digits, spaces, hyphens, brackets, a leading +.
+PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 ()\-]{5,38}")
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def validate_contacts(data: dict[str, str]) -> dict[str, list[str]]:
+    """Field errors of a firm's own contact details (empty when valid)."""
+    errors: dict[str, list[str]] = {}
+    if not data.get("contact_name"):
+        errors["contact_name"] = [N_("Enter the contact person's name.")]
+    elif len(data["contact_name"]) > 100:
+        errors["contact_name"] = [N_("The text is too long.")]
+    phone = data.get("contact_phone", "")
+    if not phone:
+        errors["contact_phone"] = [N_("Enter a phone number.")]
+    elif not PHONE_PATTERN.fullmatch(phone) or sum(c.isdigit() for c in phone) < 7:
+        errors["contact_phone"] = [N_("Enter a phone number such as 010-1234-5678.")]
+    email = data.get("contact_email", "")
+    if email and (len(email) > 254 or not EMAIL_PATTERN.fullmatch(email)):
+        errors["contact_email"] = [N_("Enter an e-mail address such as name@example.com.")]
+    return errors
+
+
+def update_own_contacts(actor: User, data: dict[str, Any]) -> Firm:
+    """A firm user changes their own firm's contact details, and nothing else."""
+    if actor.role != Role.FIRM or actor.firm_id is None:
+        raise Forbidden("Only a firm's own users edit its contacts")
+    firm = db.session.get(Firm, actor.firm_id)
+    if firm is None:
+        raise NotFound("No such firm")
+    values = {k: str(data.get(k) or "").strip() for k in CONTACT_FIELDS}
+    if errors := validate_contacts(values):
+        raise ValidationFailed(errors)
+    before = {k: getattr(firm, k) for k in CONTACT_FIELDS if getattr(firm, k) != values[k]}
+    after = {k: values[k] for k in before}
+    for key, value in after.items():
+        setattr(firm, key, value)
+    if after:
+        record_event(actor.id, "firm.update_contacts", "firm", firm.id, before=before, after=after)
+    db.session.commit()
     return firm

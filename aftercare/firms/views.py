@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -22,7 +22,7 @@ from aftercare.domain.registration import format_registration_number
 from aftercare.domain.vocab import REGIONS, SizeClass
 from aftercare.extensions import db
 from aftercare.firms import services
-from aftercare.firms.forms import FirmForm
+from aftercare.firms.forms import ContactsForm, FirmForm
 from aftercare.firms.models import Firm
 from aftercare.ledger.models import FirmUsage, FiscalYear
 from aftercare.ledger.queries import SUPPORT_TYPES, current_fiscal_year, firm_usage
@@ -146,6 +146,34 @@ def new():
         return answer
     status = 422 if form.is_submitted() else 200
     return render_template("firms/form.html", form=form, firm=None), status
+
+
+@bp.route("/mine", methods=["GET", "POST"])
+@role_required("firm")
+def mine():
+    """The firm's own company page: profile, this year's caps, and its contacts to edit."""
+    firm = db.session.get(Firm, current_user.firm_id) if current_user.firm_id else None
+    if firm is None:
+        abort(404)
+    form = ContactsForm(obj=firm)
+    if form.validate_on_submit():
+        data = form.to_data()
+
+        def save() -> Done:
+            services.update_own_contacts(current_user, data)
+            return Done(url_for("firms.mine"), _("Contacts saved."))
+
+        try:
+            return submit_once(form, save)
+        except ValidationFailed as error:
+            apply_errors(form, error)
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "firms/mine.html",
+        firm=firm,
+        form=form,
+        usage=firm_usage(firm.id, current_fiscal_year()),
+    ), status
 
 
 @bp.route(f"/<int(max={MAX_ID}):firm_id>")

@@ -76,6 +76,7 @@ def world(live_server):
         firm = make.firm(region="gwangju", name="광주정밀기계 주식회사")
         firm_user = make.user("firm", firm=firm)
         manager = make.user("manager")
+        auditor = make.user("auditor")
         meister = make.meister(specialties=["robot"], regions=["gwangju"])
 
         def filed(title: str, severity: str = "high") -> int:
@@ -113,6 +114,7 @@ def world(live_server):
             "firm": firm_user.email,
             "meister": meister.email,
             "manager": manager.email,
+            "auditor": auditor.email,
             "resolved": resolved,
             "working": working,
             "assigned": assigned,
@@ -163,6 +165,9 @@ MAIN_PAGES = [
 # Pages read more than acted on: whole words and no sideways scroll, no primary action.
 READING_PAGES = [
     ("firm", "claims", "/claims"),
+    ("firm", "company", "/firms/mine"),
+    ("auditor", "audit", "/audit"),
+    ("auditor", "audit-sign-ins", "/audit?tab=sign_ins"),
     ("manager", "home", "/"),
 ]
 

@@ -239,6 +239,7 @@ RULES: dict[str, dict[str, Rule]] = {
     "firms.index": {"GET": page(manager=200, auditor=200)},
     "firms.new": {"GET": page(manager=200), "POST": page(manager=OK)},
     "firms.detail": {"GET": page(manager=200, auditor=200)},
+    "firms.mine": {"GET": page(firm=200), "POST": page(firm=OK)},
     "firms.edit": {"GET": page(manager=200), "POST": page(manager=OK)},
     # Suppliers: as firms — managers maintain the registry, auditors read it.
     "suppliers.index": {"GET": page(manager=200, auditor=200)},

@@ -242,16 +242,18 @@ def test_bad_filters_are_shown_as_errors_and_ignored(client, as_auditor):
     assert len(re.findall(r'data-event-id="(\d+)"', html)) >= 4
 
 
-def test_audit_rows_show_actor_action_object_and_pretty_json(client, as_auditor):
+def test_audit_rows_show_actor_action_object_and_the_changes(client, as_auditor):
     long_after = {"notes": "가" * 1000}
-    record_event(as_auditor.id, "claim.approve", "claim", 7, before={"status": "pending"})
+    before, after = {"status": "pending"}, {"status": "approved"}
+    record_event(as_auditor.id, "claim.approve", "claim", 7, before=before, after=after)
     record_event(as_auditor.id, "claim.note", "claim", 7, after=long_after)
     db.session.commit()
     html = page_text(client, "/audit?action=claim.")
     assert as_auditor.name in html
-    assert "<code>claim.approve</code>" in html
-    assert "claim #7" in html
-    assert "{\n  &#34;status&#34;: &#34;pending&#34;\n}" in html
+    assert "Claim approved" in html
+    assert '<code class="small text-muted">claim.approve</code>' in html
+    assert '<a href="/claims/7" data-object-link>Claim #7</a>' in html
+    assert re.search(r"Status:</span>\s*Pending approval → Approved", html)
     assert "…" in html
     assert "가" * 1000 not in html
 
@@ -306,15 +308,17 @@ def test_audit_csv_export_has_a_bom_and_the_filtered_events(client, as_auditor):
     body = read_stream(response)
     assert body.startswith("\ufeff".encode())
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
-    assert [int(r["id"]) for r in rows] == [ids["claim_approve"], ids["claim_void"]]
+    assert [int(r["번호 (ID)"]) for r in rows] == [ids["claim_approve"], ids["claim_void"]]
     first = rows[0]
-    assert first["action"] == "claim.approve"
-    assert first["actor_email"] == as_auditor.email
-    assert first["object_type"] == "claim"
-    assert first["object_id"] == "7"
-    assert json.loads(first["before"]) == {"status": "pending"}
-    assert first["time_kst"].endswith("+09:00")
-    assert len(first["hash"]) == 64
+    assert first["작업 코드 (Action)"] == "claim.approve"
+    assert first["작업 (Action label)"] == "Claim approved"
+    assert first["수행자 이메일 (Actor e-mail)"] == as_auditor.email
+    assert first["대상 유형 (Object type)"] == "claim"
+    assert first["대상 번호 (Object ID)"] == "7"
+    assert json.loads(first["변경 전 (Before)"]) == {"status": "pending"}
+    assert first["변경 내용 (Changes)"] == "Status: Pending approval → —"
+    assert first["시각 (When)"].endswith("+09:00")
+    assert len(first["해시 (Hash)"]) == 64
 
 
 def test_audit_csv_export_of_everything(client, as_auditor):

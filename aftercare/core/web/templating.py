@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -68,6 +69,11 @@ def kst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return "—"
     return to_seoul(value).strftime(fmt)
+
+
+def tel_href(phone: str | None) -> str:
+    """A phone number as a tel: link: '010-1234-5678' → 'tel:01012345678' (digits and +)."""
+    return "tel:" + re.sub(r"[^0-9+]", "", phone or "")
 
 
 def isodate(value: date | None) -> str:
@@ -220,6 +226,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
         ("claims.index", N_("Claims")),
         ("assets.index", N_("Assets")),
         ("recovery.index", N_("Recovery")),
+        ("firms.mine", N_("Our company")),
     ],
     "meister": [("tickets.index", N_("My queue"))],
     "manager": [
@@ -290,6 +297,7 @@ def init_templating(app: Flask) -> None:
         won=won,
         kst=kst,
         isodate=isodate,
+        tel_href=tel_href,
         approval_number=approval_number,
         region=region_label,
         brn=format_registration_number,
