@@ -21,7 +21,9 @@ from aftercare.core.web.labels import (
     AUDIT_FIELD_LABELS,
     AUDIT_OBJECT_LABELS,
     CLAIM_STATUS_LABELS,
+    COST_KIND_LABELS,
     LIMITED_BY_LABELS,
+    RECOVERY_GROUNDS_LABELS,
     RECOVERY_STATUS_LABELS,
     REVIEW_LABELS,
     ROLE_LABELS,
@@ -48,7 +50,26 @@ STATUS_LABELS_BY_OBJECT: dict[str, Mapping[str, Any]] = {
     "recovery_case": RECOVERY_STATUS_LABELS,
     "approval_request": APPROVAL_STATUS_LABELS,
 }
+# What a `kind` names in the events that carry one: an approval request, a file, an asset,
+# a cost line.
+KIND_LABELS: dict[str, Any] = {
+    "budget": _l("Budget addition"),
+    "void": _l("Void of a claim"),
+    "settlement": _l("Manual settlement"),
+    "account": _l("New privileged account"),
+    "password": _l("Password reset"),
+    "ticket": _l("Ticket file"),
+    "evidence": _l("Evidence"),
+    "firm_payment": _l("Proof of the firm's payment"),
+    "objection": _l("Objection"),
+    "equipment": _l("Equipment"),
+    "system": _l("System (software)"),
+    **COST_KIND_LABELS,
+}
 VALUE_LABELS: dict[str, Mapping[str, Any]] = {
+    "kind": KIND_LABELS,
+    "grounds": RECOVERY_GROUNDS_LABELS,
+    "claim": CLAIM_STATUS_LABELS,
     "support_type": SUPPORT_TYPE_LABELS,
     "limited_by": LIMITED_BY_LABELS,
     "review_status": REVIEW_LABELS,
@@ -126,8 +147,11 @@ def value_text(key: str, value: Any, object_type: str) -> str:
         return f"{value:,}원"
     if isinstance(value, list):
         return _cut(", ".join(str(v) for v in value)) if value else "—"
-    if isinstance(value, dict):
-        return _cut(json.dumps(value, ensure_ascii=False, sort_keys=True))
+    if isinstance(value, dict):  # a nested detail: its fields in words too
+        inner = (
+            f"{field_label(k)} {value_text(k, v, object_type)}" for k, v in sorted(value.items())
+        )
+        return _cut(", ".join(inner)) or "—"
     return _cut(str(value))
 
 

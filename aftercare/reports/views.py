@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from aftercare.approvals import queries as approval_queries
 from aftercare.audit.models import AuditEvent
+from aftercare.audit.readable import action_label, object_label
 from aftercare.auth.login import role_required
 from aftercare.auth.models import User
 from aftercare.extensions import db
@@ -91,9 +92,16 @@ def manager():
 def auditor():
     fiscal_year = current_fiscal_year() or latest_fiscal_year()
     events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(20)).all()
+    actor_ids = {e.actor_id for e in events if e.actor_id is not None}
+    actors = dict(
+        db.session.execute(select(User.id, User.name).where(User.id.in_(actor_ids))).all()
+    )
     return render_template(
         "home/auditor.html",
         events=events,
+        actors=actors,
+        action_label=action_label,
+        object_label=object_label,
         fiscal_year=fiscal_year,
         pool=pool_of(fiscal_year) if fiscal_year else None,
         breached=queries.open_breaches(),

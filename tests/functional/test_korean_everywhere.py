@@ -47,6 +47,7 @@ DATA = re.compile(
     r"|\([^()가-힣]*\)"  # English second, in brackets after the Korean
     r"|authorization matrix"  # the reason the matrix's world writes on its requests
     r"|https?://\S+"
+    r"|\b(application|text|image)/[\w.+-]+"  # a file's content type
     r"|\b[0-9a-f]{16,}\b"  # hashes
 )
 WORD = re.compile(r"[A-Za-z]{2,}")
