@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install run serve scheduler test browser-deps lint format migrate translations compile-translations bench faults clean
+.PHONY: install run serve scheduler test browser-deps lint format migrate translations compile-translations bench faults screenshots clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -73,6 +73,11 @@ bench: install
 	@command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/evidence_export.py
+
+## screenshots: the role guides' pictures (docs/guides/img) from the demo data, in Chromium
+screenshots: install browser-deps
+	GUIDE_SCREENSHOTS=1 $(PY) -m pytest -q -p no:cacheprovider tests/browser/test_guide_screenshots.py
+	@echo "Screenshots written to docs/guides/img"
 
 ## faults: 2 minutes of mixed API traffic on a private PostgreSQL that is restarted, a worker killed
 faults: install

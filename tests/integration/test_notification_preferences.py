@@ -128,13 +128,16 @@ def test_by_default_everything_shows_in_the_app_and_important_events_are_emailed
     prefs = preferences_of(people.manager)
     assert list(prefs) == [
         "ticket_filed", "declined", "confirmed", "sla_breach", "project_overdue",
-        "reconciliation_breach", "firm_payment_overdue",
+        "reconciliation_breach", "firm_payment_overdue", "recovery_opened",
+        "recovery_objection", "recovery_overdue",
     ]  # fmt: skip
     assert all(c.in_app for c in prefs.values())
     assert {k for k, c in prefs.items() if not c.email} == {"confirmed"}
     firm = preferences_of(people.firm_user)
     assert set(firm) == {
         "ticket_rejected", "accepted", "resolved", "claim_approved", "claim_rejected",
+        "recovery_opened", "recovery_decided", "recovery_objection_decided", "recovery_due_soon",
+        "recovery_overdue",
     }  # fmt: skip
     assert {k for k, c in firm.items() if not c.email} == {"accepted"}
     assert set(preferences_of(people.meister)) == {"assigned", "confirmed", "reopened"}
