@@ -94,15 +94,15 @@ def add_support_type(body: dict, year: int):
     return _translated(lambda: support_types.add_support_type(api_user(), year, body))
 
 
-@blp.route("/fiscal-years/<int:year>/support-types/<code>", methods=["PATCH"])
+@blp.route("/fiscal-years/<int:year>/support-types/<type_code>", methods=["PATCH"])
 @roles_required(Role.MANAGER)
 @blp.arguments(SupportTypeBody)
 @blp.response(200, SupportTypeSchema)
-def update_support_type(body: dict, year: int, code: str):
+def update_support_type(body: dict, year: int, type_code: str):
     """Change some of a type's fields; `{"is_open": false}` closes it for new tickets.
     The cap, share rate and rounding unit are refused (409 `support_type_in_use`) once
     the year has approved claims of the type."""
-    return _translated(lambda: support_types.update_support_type(api_user(), year, code, body))
+    return _translated(lambda: support_types.update_support_type(api_user(), year, type_code, body))
 
 
 def _translated(call: Callable[[], Any]) -> Any:
