@@ -201,11 +201,12 @@ def approve_all_pending(url: str, limit: int | None = None) -> int:
             key = (claim.firm_id, claim.support_type)
             row = usage.get(key)
             used = (row.reserved + row.paid if row else 0) + reserved_by.get(key, 0)
+            rule = year.type_of(claim.support_type)
             share = cost_share(
                 claim.eligible_total,
-                year.share_rate_bp,
-                year.rounding_unit,
-                year.cap_for(claim.support_type) - used,
+                rule.share_rate_bp,
+                rule.rounding_unit,
+                rule.cap - used,
                 BENCH_BUDGET,
             )
             if share.government_share == 0:

@@ -427,11 +427,12 @@ def _write_claims(plan: list[dict], fiscal_year: FiscalYear, rng: random.Random)
         if row["status"] != "closed":
             continue
         key = (row["firm_id"], row["support_type"])
+        rule = fiscal_year.type_of(row["support_type"])
         share = cost_share(
             eligible,
-            fiscal_year.share_rate_bp,
-            fiscal_year.rounding_unit,
-            fiscal_year.cap_for(row["support_type"]) - used[key],
+            rule.share_rate_bp,
+            rule.rounding_unit,
+            rule.cap - used[key],
             pool,
         )
         decided = row["confirmed_at"] + timedelta(hours=rng.randint(1, 20))

@@ -94,11 +94,11 @@ def _recompute(claim: Claim, line: CostLine, actor: User) -> int:
     claim.eligible_total, claim.ineligible_total = totals_of(claim.ticket_id)
     if claim.status == "pending":
         return 0
-    year = claim.fiscal_year
+    rule = claim.fiscal_year.type_of(claim.support_type)  # approval found it there
     old = claim.government_share or 0
-    new = reduced_share(old, claim.eligible_total, year.share_rate_bp, year.rounding_unit)
+    new = reduced_share(old, claim.eligible_total, rule.share_rate_bp, rule.rounding_unit)
     claim.computed_share = computed_share(
-        claim.eligible_total, year.share_rate_bp, year.rounding_unit
+        claim.eligible_total, rule.share_rate_bp, rule.rounding_unit
     )
     claim.government_share = new
     claim.firm_share = claim.eligible_total - new

@@ -35,6 +35,7 @@ REFUSAL_MESSAGES = {
     "firm_cap_exhausted": "The firm's cap for this support type is used up",
     "pool_exhausted": "The programme pool is exhausted",
 }
+NO_SUCH_TYPE = N_("The fiscal year of approval does not offer this claim's support type")
 
 
 # ---------------------------------------------------------------- access
@@ -155,15 +156,14 @@ def preview(claim: Claim) -> Figures | None:
     fiscal_year = approval_year()
     if fiscal_year is None:
         return None
+    rule = fiscal_year.type_of(claim.support_type)
+    if rule is None:
+        return None
     reserved, paid = _usage(fiscal_year.id, claim.firm_id, claim.support_type)
-    cap = fiscal_year.cap_for(claim.support_type)
+    cap = rule.cap
     pool = _pool_available(fiscal_year.id).balance
     share = cost_share(
-        claim.eligible_total,
-        fiscal_year.share_rate_bp,
-        fiscal_year.rounding_unit,
-        cap - reserved - paid,
-        pool,
+        claim.eligible_total, rule.share_rate_bp, rule.rounding_unit, cap - reserved - paid, pool
     )
     return _figures(fiscal_year, claim, share, cap, reserved + paid, pool)
 
@@ -215,12 +215,15 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
         raise Conflict(
             "No fiscal year is open for today", reason="no_fiscal_year", current_status=claim.status
         )
+    rule = fiscal_year.type_of(claim.support_type)
+    if rule is None:
+        raise Conflict(NO_SUCH_TYPE, reason="support_type_missing", current_status=claim.status)
     room = ledger.headroom(fiscal_year.id, claim.firm_id, claim.support_type)
     share = cost_share(
         claim.eligible_total,
-        fiscal_year.share_rate_bp,
-        fiscal_year.rounding_unit,
-        fiscal_year.cap_for(claim.support_type) - room.firm_used,
+        rule.share_rate_bp,
+        rule.rounding_unit,
+        rule.cap - room.firm_used,
         room.pool_available,
     )
     if reason := refusal_reason(share):

@@ -107,13 +107,15 @@ def _detail_page(claim: Claim, payment_form: FirmPaymentForm | None = None, stat
     if payment_form is None:
         payment_form = FirmPaymentForm(formdata=None, amount=claim.firm_share, paid_on=None)
     flags = evidence.lines_with_flags(claim)
+    year = claim.fiscal_year or services.approval_year()
     return render_template(
         "claims/detail.html",
         claim=claim,
         flags=flags,
         missing_any=any(f.missing for f in flags),
         figures=services.preview_for(current_user, claim),
-        year=claim.fiscal_year or services.approval_year(),
+        year=year,
+        rule=year.type_of(claim.support_type) if year else None,
         approve_form=ApproveForm(),
         line_form=LineEligibilityForm(),
         review_form=ReviewForm(),

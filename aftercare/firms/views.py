@@ -25,7 +25,7 @@ from aftercare.firms import services
 from aftercare.firms.forms import ContactsForm, FirmForm
 from aftercare.firms.models import Firm
 from aftercare.ledger.models import FirmUsage, FiscalYear
-from aftercare.ledger.queries import SUPPORT_TYPES, current_fiscal_year, firm_usage
+from aftercare.ledger.queries import current_fiscal_year, firm_usage
 
 bp = Blueprint("firms", __name__, url_prefix="/firms")
 
@@ -50,8 +50,8 @@ def remaining_caps(firm_ids: list[int], fiscal_year: FiscalYear | None) -> dict[
         used[(row.firm_id, row.support_type)] = row.reserved + row.paid
     return {
         firm_id: {
-            kind: max(fiscal_year.cap_for(kind) - used.get((firm_id, kind), 0), 0)
-            for kind in SUPPORT_TYPES
+            kind.code: max(kind.cap - used.get((firm_id, kind.code), 0), 0)
+            for kind in fiscal_year.support_types
         }
         for firm_id in firm_ids
     }

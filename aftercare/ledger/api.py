@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import gettext as _
+from marshmallow import INCLUDE, Schema, fields, validate
 from sqlalchemy import select
 
 from aftercare.api.base import Blueprint, api_user, roles_required
@@ -11,11 +15,11 @@ from aftercare.api.schemas import Id, ListQuery, UtcDateTime, Won, list_schema
 from aftercare.approvals import services as approvals
 from aftercare.approvals.api import ApprovalRequestSchema
 from aftercare.core.pagination import keyset_page
-from aftercare.domain.errors import NotFound
+from aftercare.domain.errors import Conflict, NotFound, ValidationFailed
 from aftercare.domain.time import seoul_today
 from aftercare.domain.vocab import Role
 from aftercare.extensions import db
-from aftercare.ledger import services
+from aftercare.ledger import services, support_types
 from aftercare.ledger.models import SECOND_APPROVAL_FROM, FiscalYear, LedgerTransaction
 from aftercare.ledger.queries import fiscal_year_by_year, pool_of
 from aftercare.payouts.reconciliation import reconcile
@@ -25,22 +29,91 @@ from aftercare.payouts.settlement import waiting_count
 blp = Blueprint("ledger_api", __name__, url_prefix="/api/v1", description="Fiscal years and ledger")
 
 
+class SupportTypeSchema(Schema):
+    """A support type of a fiscal year (its cap, share rule and project months)."""
+
+    code = fields.String()
+    name_ko = fields.String()
+    name_en = fields.String()
+    cap = fields.Integer()  # government share per firm, won
+    share_rate_bp = fields.Integer()
+    rounding_unit = fields.Integer()
+    project_months = fields.Integer()
+    extension_months = fields.Integer()
+    is_open = fields.Boolean()
+
+
 class FiscalYearSchema(Schema):
     id = fields.Integer(dump_only=True)
     year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
     budget = Won(required=True)
+    # The rule of the two types the year opens with (`support_types` after that).
     share_rate_bp = fields.Integer(
-        load_default=5000, strict=True, validate=validate.Range(min=1, max=10000)
+        load_default=5000, load_only=True, strict=True, validate=validate.Range(min=1, max=10000)
     )
-    cap_emergency = Won(load_default=5_000_000)
-    cap_growth = Won(load_default=20_000_000)
+    cap_emergency = Won(load_default=5_000_000, load_only=True)
+    cap_growth = Won(load_default=20_000_000, load_only=True)
     rounding_unit = fields.Integer(
-        load_default=1000, strict=True, validate=validate.Range(min=1, max=1_000_000)
+        load_default=1000,
+        load_only=True,
+        strict=True,
+        validate=validate.Range(min=1, max=1_000_000),
     )
+    support_types = fields.List(fields.Nested(SupportTypeSchema), dump_only=True)
     # A government share at or above it needs a second manager's approval (SPEC §11).
     second_approval_from = Won(load_default=SECOND_APPROVAL_FROM)
     is_open = fields.Boolean(dump_only=True)
     fund_transaction_id = fields.Integer(dump_only=True)
+
+
+class SupportTypeBody(Schema):
+    """Fields as sent: the service checks them and answers in the reader's language."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    code = fields.Raw()
+
+
+@blp.route("/fiscal-years/<int:year>/support-types", methods=["GET"])
+@roles_required(Role.MANAGER, Role.AUDITOR, Role.ADMIN)
+@blp.response(200, SupportTypeSchema(many=True))
+def list_support_types(year: int):
+    """The year's support types, open and closed."""
+    return support_types.types_of_year(year)
+
+
+@blp.route("/fiscal-years/<int:year>/support-types", methods=["POST"])
+@roles_required(Role.MANAGER)
+@blp.arguments(SupportTypeBody)
+@blp.response(201, SupportTypeSchema)
+def add_support_type(body: dict, year: int):
+    """Add a type to a year: `{code, name_ko, name_en, cap, share_rate_bp, rounding_unit,
+    project_months, extension_months, is_open?}` (cap in won; rate in basis points; the
+    rounding unit 1, 10, 100, 1000 or 10000 won; months 1–24)."""
+    return _translated(lambda: support_types.add_support_type(api_user(), year, body))
+
+
+@blp.route("/fiscal-years/<int:year>/support-types/<type_code>", methods=["PATCH"])
+@roles_required(Role.MANAGER)
+@blp.arguments(SupportTypeBody)
+@blp.response(200, SupportTypeSchema)
+def update_support_type(body: dict, year: int, type_code: str):
+    """Change some of a type's fields; `{"is_open": false}` closes it for new tickets.
+    The cap, share rate and rounding unit are refused (409 `support_type_in_use`) once
+    the year has approved claims of the type."""
+    return _translated(lambda: support_types.update_support_type(api_user(), year, type_code, body))
+
+
+def _translated(call: Callable[[], Any]) -> Any:
+    """The service's messages in the caller's language (Korean unless they chose English)."""
+    try:
+        return call()
+    except ValidationFailed as error:
+        errors = {field: [_(m) for m in messages] for field, messages in error.errors.items()}
+        raise ValidationFailed(errors, _("Validation failed")) from error
+    except Conflict as error:
+        raise Conflict(_(error.message), reason=error.reason) from error
 
 
 class AddBudgetSchema(Schema):

@@ -30,10 +30,6 @@ class FiscalYear(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     year: Mapped[int] = mapped_column(Integer, unique=True)
     budget: Mapped[int] = mapped_column(BigInteger)
-    share_rate_bp: Mapped[int] = mapped_column(Integer, default=5000)
-    cap_emergency: Mapped[int] = mapped_column(BigInteger, default=5_000_000)
-    cap_growth: Mapped[int] = mapped_column(BigInteger, default=20_000_000)
-    rounding_unit: Mapped[int] = mapped_column(Integer, default=1000)
     # A government share at or above this needs a second manager's approval (SPEC §11).
     second_approval_from: Mapped[int] = mapped_column(
         BigInteger, default=SECOND_APPROVAL_FROM, server_default=str(SECOND_APPROVAL_FROM)
@@ -43,8 +39,48 @@ class FiscalYear(db.Model):
     restriction_years: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    def cap_for(self, support_type: str) -> int:
-        return self.cap_growth if support_type == "growth" else self.cap_emergency
+    # The year's support types with their caps and rates (migration 0019).
+    support_types: Mapped[list[SupportType]] = relationship(
+        "SupportType", order_by="SupportType.id", back_populates="fiscal_year"
+    )
+
+    def type_of(self, code: str) -> SupportType | None:
+        """The year's row of support type `code`, if the year offers it."""
+        return next((t for t in self.support_types if t.code == code), None)
+
+    def cap_for(self, code: str) -> int:
+        """The per-firm cap of `code` this year (0 when the year does not offer it)."""
+        row = self.type_of(code)
+        return row.cap if row is not None else 0
+
+
+class SupportType(db.Model):
+    """A support type of one fiscal year: its cap, share rule and project months.
+
+    New types are rows, not code (issue 30). The cap, rate and rounding unit are fixed
+    once the year has approved claims of the type (ledger.services.update_support_type).
+    """
+
+    __tablename__ = "support_type"
+    __table_args__ = (UniqueConstraint("fiscal_year_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fiscal_year_id: Mapped[int] = mapped_column(ForeignKey("fiscal_year.id"))
+    code: Mapped[str] = mapped_column(String(16))
+    name_ko: Mapped[str] = mapped_column(String(60))
+    name_en: Mapped[str] = mapped_column(String(60))
+    cap: Mapped[int] = mapped_column(BigInteger)  # government share per firm, won
+    share_rate_bp: Mapped[int] = mapped_column(Integer)
+    rounding_unit: Mapped[int] = mapped_column(Integer)
+    project_months: Mapped[int] = mapped_column(Integer)
+    extension_months: Mapped[int] = mapped_column(Integer)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    fiscal_year: Mapped[FiscalYear] = relationship(FiscalYear, back_populates="support_types")
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_ko
 
 
 class LedgerAccount(db.Model):

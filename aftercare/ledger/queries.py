@@ -10,8 +10,6 @@ from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.ledger.models import FirmUsage, FiscalYear, LedgerAccount
 
-SUPPORT_TYPES = ("emergency", "growth")
-
 
 def fiscal_year_by_year(year: int) -> FiscalYear | None:
     return db.session.scalar(select(FiscalYear).where(FiscalYear.year == year))
@@ -54,7 +52,11 @@ def pool_of(fiscal_year: FiscalYear) -> Pool:
 
 
 def firm_usage(firm_id: int, fiscal_year: FiscalYear | None) -> dict | None:
-    """Cap, reserved, paid and remaining per support type (None when no year is open)."""
+    """Cap, reserved, paid and remaining per support type of the year (None: no year).
+
+    One entry per code (`usage["growth"]`), and `types`, the same entries in the year's
+    order with their codes, for pages that list every type.
+    """
     if fiscal_year is None:
         return None
     rows = {
@@ -65,16 +67,17 @@ def firm_usage(firm_id: int, fiscal_year: FiscalYear | None) -> dict | None:
             )
         )
     }
-    usage: dict = {"fiscal_year": fiscal_year.year}
-    for support_type in SUPPORT_TYPES:
-        cap = fiscal_year.cap_for(support_type)
-        row = rows.get(support_type)
+    usage: dict = {"fiscal_year": fiscal_year.year, "types": []}
+    for support_type in fiscal_year.support_types:
+        row = rows.get(support_type.code)
         reserved = row.reserved if row else 0
         paid = row.paid if row else 0
-        usage[support_type] = {
-            "cap": cap,
+        entry = {
+            "cap": support_type.cap,
             "reserved": reserved,
             "paid": paid,
-            "remaining": max(cap - reserved - paid, 0),
+            "remaining": max(support_type.cap - reserved - paid, 0),
         }
+        usage[support_type.code] = entry
+        usage["types"].append({"code": support_type.code, **entry})
     return usage

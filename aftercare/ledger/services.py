@@ -38,6 +38,7 @@ from aftercare.claims.models import Claim
 from aftercare.db import utcnow
 from aftercare.domain import ledger as rules
 from aftercare.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from aftercare.domain.support_types import opening_types
 from aftercare.domain.vocab import Role
 from aftercare.extensions import db
 from aftercare.ledger.models import (
@@ -47,6 +48,7 @@ from aftercare.ledger.models import (
     LedgerAccount,
     LedgerTransaction,
     Posting,
+    SupportType,
 )
 
 MONEY_MAX = 10_000_000_000_000  # 10 trillion won: beyond any programme budget
@@ -85,7 +87,7 @@ def validate_fiscal_year_input(
         errors["cap_emergency"] = ["Cap must be a positive number of won."]
     if not 0 < cap_growth <= MONEY_MAX:
         errors["cap_growth"] = ["Cap must be a positive number of won."]
-    if not 1 <= unit <= 1_000_000:
+    if not 1 <= unit <= 1_000_000:  # the opening types keep their old range (tests use 2,500)
         errors["rounding_unit"] = ["Rounding unit must be 1 to 1,000,000 won."]
     if not 0 <= second_approval_from <= MONEY_MAX:
         errors["second_approval_from"] = ["The second-approval threshold must be 0 won or more."]
@@ -103,7 +105,11 @@ def open_fiscal_year(
     rounding_unit: int = 1000,
     second_approval_from: int = SECOND_APPROVAL_FROM,
 ) -> FiscalYear:
-    """Open a fiscal year with its accounts and fund its pool.
+    """Open a fiscal year with its accounts and its two support types; fund its pool.
+
+    `cap_emergency`, `cap_growth`, `share_rate_bp` and `rounding_unit` become the rows
+    `emergency` and `growth` (6-month projects, one 2-month extension); other types are
+    added afterwards (add_support_type).
 
     `second_approval_from`: a claim's government share at or above it needs a second
     manager (SPEC §11). It is set when the year opens and not edited afterwards by one
@@ -117,17 +123,14 @@ def open_fiscal_year(
     if db.session.scalar(select(FiscalYear.id).where(FiscalYear.year == year)) is not None:
         raise Conflict(f"Fiscal year {year} already exists", reason="fiscal_year_exists")
     fiscal_year = FiscalYear(
-        year=year,
-        budget=0,
-        share_rate_bp=share_rate_bp,
-        cap_emergency=cap_emergency,
-        cap_growth=cap_growth,
-        rounding_unit=rounding_unit,
-        second_approval_from=second_approval_from,
-        is_open=True,
+        year=year, budget=0, second_approval_from=second_approval_from, is_open=True
     )
     db.session.add(fiscal_year)
     db.session.flush()
+    for spec in opening_types(cap_emergency, cap_growth, share_rate_bp, rounding_unit):
+        fiscal_year.support_types.append(
+            SupportType(fiscal_year_id=fiscal_year.id, **spec.as_dict())
+        )
     for name in rules.ACCOUNTS:
         db.session.add(LedgerAccount(fiscal_year_id=fiscal_year.id, name=name, balance=0))
     db.session.flush()

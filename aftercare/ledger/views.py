@@ -12,6 +12,9 @@ additions and settlement runs are requests a second manager confirms (approvals/
     GET       /ledger/batches/<id>             batch         lines of one batch
     GET       /ledger/batches/<id>.csv         batch_csv
     GET       /ledger/batches/<id>.xlsx        batch_xlsx
+    GET, POST /ledger/years/<year>/support-types             support_types      list, add
+    GET, POST /ledger/years/<year>/support-types/<code>      support_type       change
+    POST      /ledger/years/<year>/support-types/<code>/open support_type_open  open/close
 """
 
 from __future__ import annotations
@@ -46,17 +49,19 @@ from aftercare.core.pagination import Page, decode_cursor, encode_cursor, keyset
 from aftercare.core.web.forms import apply_errors
 from aftercare.core.web.once import Done, submit_once
 from aftercare.core.web.templating import won
-from aftercare.domain.errors import DomainError, ValidationFailed
+from aftercare.domain.errors import Conflict, DomainError, ValidationFailed
 from aftercare.domain.time import seoul_midnight_utc, seoul_today
 from aftercare.extensions import db
-from aftercare.ledger.forms import AddBudgetForm, ConfirmForm
-from aftercare.ledger.models import FiscalYear, LedgerTransaction
+from aftercare.ledger import support_types as types_service
+from aftercare.ledger.forms import AddBudgetForm, ConfirmForm, OpenTypeForm, SupportTypeForm
+from aftercare.ledger.models import FiscalYear, LedgerTransaction, SupportType
 from aftercare.ledger.queries import (
     current_fiscal_year,
     fiscal_year_by_year,
     latest_fiscal_year,
     pool_of,
 )
+from aftercare.ledger.support_types import support_type_name
 from aftercare.payouts import exports
 from aftercare.payouts.models import PayoutBatch, PayoutLine, ReconciliationRun
 from aftercare.payouts.reconciliation import reconcile
@@ -473,3 +478,116 @@ def batch_xlsx(batch_id: int):
         as_attachment=True,
         download_name=_export_name(payout, "xlsx"),
     )
+
+
+# ---------------------------------------------------------------- support types
+
+
+@bp.app_context_processor
+def _support_type_names() -> dict[str, Any]:
+    """`support_type_name(code, fiscal_year=None)` in every template: the type's name from
+    its fiscal year's row, in the reader's language."""
+    return {"support_type_name": support_type_name}
+
+
+def _year_or_404(year: int) -> FiscalYear:
+    fiscal_year = fiscal_year_by_year(year) if 2000 <= year <= 2100 else None
+    if fiscal_year is None:
+        abort(404)
+    return fiscal_year
+
+
+def _type_or_404(fiscal_year: FiscalYear, code: str) -> SupportType:
+    row = fiscal_year.type_of(code)
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.route("/years/<int:year>/support-types", methods=["GET", "POST"])
+def support_types(year: int):
+    """The year's support types; a manager adds one (no code change for a new type)."""
+    fiscal_year = _year_or_404(year)
+    form = SupportTypeForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                row = types_service.add_support_type(current_user, year, form.to_data())
+            except ValidationFailed as error:
+                apply_errors(form, error)
+            else:
+                flash(_("Support type %(name)s added.", name=row.name_ko), "success")
+                return redirect(url_for("ledger.support_types", year=year))
+        status = 422
+    return _render_types(fiscal_year, form), status
+
+
+def _render_types(fiscal_year: FiscalYear, form: SupportTypeForm) -> str:
+    return render_template(
+        "ledger/support_types.html",
+        fiscal_year=fiscal_year,
+        fiscal_years=db.session.scalars(select(FiscalYear).order_by(FiscalYear.year.desc())).all(),
+        types=fiscal_year.support_types,
+        in_use={
+            t.code
+            for t in fiscal_year.support_types
+            if types_service.has_decided_claims(fiscal_year.id, t.code)
+        },
+        form=form,
+        open_form=OpenTypeForm(),
+    )
+
+
+@bp.route("/years/<int:year>/support-types/<type_code>", methods=["GET", "POST"])
+@role_required("manager")
+def support_type(year: int, type_code: str):
+    """Change a type's names, months or rule (the rule is fixed once claims were approved)."""
+    fiscal_year = _year_or_404(year)
+    row = _type_or_404(fiscal_year, type_code)
+    form = SupportTypeForm(obj=None if request.method == "POST" else row)
+    if request.method == "GET":
+        form.rounding_unit.data = str(row.rounding_unit)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                types_service.update_support_type(
+                    current_user, year, type_code, form.to_data(with_code=False)
+                )
+            except ValidationFailed as error:
+                apply_errors(form, error)
+            except Conflict as error:
+                form.form_errors.append(_(error.message))
+                status = 409
+            else:
+                flash(_("Support type saved."), "success")
+                return redirect(url_for("ledger.support_types", year=year))
+        status = status if status != 200 else 422
+    return render_template(
+        "ledger/support_type.html",
+        fiscal_year=fiscal_year,
+        row=row,
+        form=form,
+        in_use=types_service.has_decided_claims(fiscal_year.id, row.code),
+    ), status
+
+
+@bp.route("/years/<int:year>/support-types/<type_code>/open", methods=["POST"])
+def support_type_open(year: int, type_code: str):
+    """Open (is_open=1) or close (is_open=0) a type for new tickets."""
+    fiscal_year = _year_or_404(year)
+    row = _type_or_404(fiscal_year, type_code)
+    form = OpenTypeForm()
+    if not form.validate_on_submit() or form.is_open.data not in ("0", "1"):
+        flash(_("Choose open or closed."), "danger")
+        return redirect(url_for("ledger.support_types", year=year))
+    is_open = form.is_open.data == "1"
+    types_service.update_support_type(current_user, year, row.code, {"is_open": is_open})
+    message = (
+        _("%(name)s is open for new tickets.", name=row.name_ko)
+        if is_open
+        else _("%(name)s is closed for new tickets.", name=row.name_ko)
+    )
+    flash(message, "success")
+    return redirect(url_for("ledger.support_types", year=year))

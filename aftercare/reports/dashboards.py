@@ -24,7 +24,7 @@ from aftercare.domain.states import Status
 from aftercare.domain.time import seoul_midnight_utc, seoul_today
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
-from aftercare.ledger.models import FirmUsage, FiscalYear
+from aftercare.ledger.models import FirmUsage, SupportType
 from aftercare.meisters.models import MeisterProfile, Visit
 from aftercare.tickets.models import Ticket
 
@@ -360,15 +360,18 @@ class CapUse:
 def top_cap_usage(fiscal_year_id: int, limit: int = CHART_ROWS) -> list[CapUse]:
     """Firms and support types with the largest share of their cap used in one year."""
     used = FirmUsage.reserved + FirmUsage.paid
-    cap = case(
-        (FirmUsage.support_type == "emergency", FiscalYear.cap_emergency),
-        else_=FiscalYear.cap_growth,
-    )
+    cap = SupportType.cap
     share = func.coalesce(used * 10000 // func.nullif(cap, 0), 0)
     stmt = (
         select(Firm.id, Firm.name, FirmUsage.support_type, used, cap, share)
         .join(Firm, Firm.id == FirmUsage.firm_id)
-        .join(FiscalYear, FiscalYear.id == FirmUsage.fiscal_year_id)
+        .join(
+            SupportType,
+            and_(
+                SupportType.fiscal_year_id == FirmUsage.fiscal_year_id,
+                SupportType.code == FirmUsage.support_type,
+            ),
+        )
         .where(FirmUsage.fiscal_year_id == fiscal_year_id, used > 0)
         .order_by(share.desc(), used.desc(), Firm.id, FirmUsage.support_type)
         .limit(limit)

@@ -19,12 +19,13 @@ from typing import Any
 from flask_babel import gettext as _
 
 from aftercare.core.caching import cached_for
-from aftercare.core.web.labels import CATEGORY_LABELS, SUPPORT_TYPE_LABELS
+from aftercare.core.web.labels import CATEGORY_LABELS
 from aftercare.core.web.templating import region_label
 from aftercare.domain.figures import mean, month_series, months_through, percent
 from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.ledger.models import FiscalYear
+from aftercare.ledger.support_types import support_type_name
 from aftercare.ledger.views import BurndownMonth, burndown
 from aftercare.reports import dashboards as queries
 
@@ -193,7 +194,7 @@ def programme_figures(fiscal_year: FiscalYear | None) -> dict[str, Any]:
                 maximum=5,
             ),
             "cap_usage": chart(
-                [f"{use.firm_name} · {SUPPORT_TYPE_LABELS[use.support_type]}" for use in cap_usage],
+                [f"{use.firm_name} · {support_type_name(use.support_type)}" for use in cap_usage],
                 [(_("Share of cap used"), [use.percent for use in cap_usage])],
                 unit="%",
                 horizontal=True,

@@ -9,7 +9,7 @@ from aftercare.api.base import Blueprint, api_user
 from aftercare.api.schemas import MULTIPART_FILE, Id, ListQuery, UtcDateTime, list_schema
 from aftercare.domain.errors import NotFound, ValidationFailed
 from aftercare.domain.filetypes import with_extension
-from aftercare.domain.states import CATEGORIES, SEVERITIES, SUPPORT_TYPES, Status
+from aftercare.domain.states import CATEGORIES, SEVERITIES, Status
 from aftercare.tickets import queries, serialize, services, storage
 from aftercare.tickets.schemas import TicketSchema
 
@@ -71,7 +71,8 @@ class TriageSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["accept", "reject"]))
     reason = fields.String(load_default="", validate=validate.Length(max=10_000))
     override_reason = fields.String(load_default="", validate=validate.Length(max=10_000))
-    support_type = fields.String(load_default=None, validate=validate.OneOf(SUPPORT_TYPES))
+    # One of the open fiscal year's support types (the service checks it against the year).
+    support_type = fields.String(load_default=None, validate=validate.Length(min=1, max=16))
 
 
 class ReasonSchema(Schema):

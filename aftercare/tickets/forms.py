@@ -12,6 +12,8 @@ from aftercare.assets.services import active_assets
 from aftercare.choices.fields import ChooserField
 from aftercare.core.web.labels import CATEGORY_LABELS, SEVERITY_LABELS, SUPPORT_TYPE_LABELS
 from aftercare.core.web.once import OnceForm
+from aftercare.ledger.queries import current_fiscal_year
+from aftercare.ledger.support_types import support_type_name
 
 NOT_AN_ID = -1  # a value no row has: the service then says which asset to choose
 
@@ -66,6 +68,21 @@ class TriageForm(FlaskForm):
         _l("Override reason (needed when the firm is not eligible)"),
         validators=[Length(max=10_000)],
     )
+
+
+def set_support_type_choices(form: TriageForm, current: str) -> None:
+    """Offer the types open in today's fiscal year, and the ticket's own type."""
+    fiscal_year = current_fiscal_year()
+    if fiscal_year is None:
+        return  # the two types every year opens with (the form's default)
+    choices = [
+        (t.code, support_type_name(t.code, fiscal_year))
+        for t in fiscal_year.support_types
+        if t.is_open or t.code == current
+    ]
+    if current not in {code for code, _ in choices}:
+        choices.insert(0, (current, support_type_name(current)))
+    form.support_type.choices = choices
 
 
 class ReasonForm(OnceForm):

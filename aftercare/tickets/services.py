@@ -28,22 +28,27 @@ from aftercare.domain.states import (
     CATEGORIES,
     FINAL_STATUSES,
     SEVERITIES,
-    SUPPORT_TYPES,
     SYSTEM,
     Status,
     next_status,
     support_type_for,
 )
+from aftercare.domain.support_types import EMERGENCY, GROWTH
 from aftercare.domain.text import N_
 from aftercare.domain.time import seoul_today
 from aftercare.extensions import db
 from aftercare.firms.models import Firm
 from aftercare.firms.restrictions import active_restriction
+from aftercare.ledger.queries import current_fiscal_year, fiscal_year_by_year
+from aftercare.ledger.support_types import check_open_for_tickets
 from aftercare.notifications.services import firm_user_ids, manager_ids, notify
 from aftercare.tickets import storage
 from aftercare.tickets.models import Attachment, Comment, Ticket, TicketHistory
 
 TITLE_MAX = 200
+# Project months when no fiscal year says otherwise (SPEC §3: 6 months, one 2-month extension).
+PROJECT_MONTHS = 6
+EXTENSION_MONTHS = 2
 RESTRICTED = N_("The firm is under a participation restriction: its tickets cannot be accepted.")
 TEXT_MAX = 10_000
 MAX_TAGS = 10
@@ -259,6 +264,8 @@ def file_ticket(actor: User, data: dict[str, Any], uploads: list[Upload] | None 
             errors["firm_id"] = [N_("Choose the firm this ticket is for.")]
     if "firm_id" not in errors:
         errors |= ticket_asset_errors(firm_id, data.get("asset_id"))
+    if "category" not in errors:
+        errors |= check_open_for_tickets(support_type_for(data["category"]))
     prepared = [check_upload(u) for u in uploads or []]
     if errors:
         raise ValidationFailed(errors)
@@ -331,9 +338,11 @@ def triage_ticket(
         )
     details: dict[str, Any] = {}
     new_type = support_type or ticket.support_type
-    if new_type not in SUPPORT_TYPES:
-        raise ValidationFailed({"support_type": [N_("Support type must be emergency or growth.")]})
+    fiscal_year = current_fiscal_year()
+    rule = fiscal_year.type_of(new_type) if fiscal_year is not None else None
     if new_type != ticket.support_type:
+        if errors := _type_change_errors(new_type):
+            raise ValidationFailed(errors)
         details["support_type"] = {"from": ticket.support_type, "to": new_type}
         reason = _require_reason(reason)
     firm = ticket.firm
@@ -354,10 +363,20 @@ def triage_ticket(
     ticket.triaged_at = now
     ticket.resolution_due_at = sla.resolution_due_at(now, ticket.severity)
     ticket.project_started_on = today
-    ticket.project_deadline = sla.add_months(today, 6)
+    months = rule.project_months if rule is not None else PROJECT_MONTHS
+    ticket.project_deadline = sla.add_months(today, months)
     transition(ticket, actor, "triage_accept", reason or override_reason, details)
     db.session.commit()
     return ticket
+
+
+def _type_change_errors(code: str) -> dict[str, list[str]]:
+    """A type a manager moves a ticket to: open in today's year (or, with no year open,
+    one of the two every year offers). A ticket filed under a type since closed may keep it.
+    """
+    if current_fiscal_year() is None and code not in (EMERGENCY, GROWTH):
+        return {"support_type": [N_("Choose a support type of the open fiscal year.")]}
+    return check_open_for_tickets(code)
 
 
 def _firm_watchers(ticket: Ticket) -> list[int]:
@@ -379,7 +398,8 @@ def cancel_ticket(actor: User, ticket_id: int, reason: str) -> Ticket:
 
 
 def extend_project(actor: User, ticket_id: int, reason: str) -> Ticket:
-    """Extend the project deadline once by 2 months, with a reason."""
+    """Extend the project deadline once, by its support type's extension months (2 by
+    default), with a reason."""
     ticket = ticket_for(actor, ticket_id, lock=True)
     _require_role(actor, "manager")
     if ticket.project_deadline is None:
@@ -398,7 +418,7 @@ def extend_project(actor: User, ticket_id: int, reason: str) -> Ticket:
         )
     reason = _require_reason(reason)
     old = ticket.project_deadline
-    ticket.project_deadline = sla.add_months(old, 2)
+    ticket.project_deadline = sla.add_months(old, _extension_months(ticket))
     ticket.deadline_extended = True
     ticket.project_overdue = ticket.project_deadline < seoul_today()
     ticket.updated_at = utcnow()
@@ -413,6 +433,15 @@ def extend_project(actor: User, ticket_id: int, reason: str) -> Ticket:
     )
     db.session.commit()
     return ticket
+
+
+def _extension_months(ticket: Ticket) -> int:
+    """The extension of the ticket's type in the year its project started."""
+    fiscal_year = (
+        fiscal_year_by_year(ticket.project_started_on.year) if ticket.project_started_on else None
+    )
+    rule = fiscal_year.type_of(ticket.support_type) if fiscal_year is not None else None
+    return rule.extension_months if rule is not None else EXTENSION_MONTHS
 
 
 # ---------------------------------------------------------------- comments, attachments

@@ -38,6 +38,7 @@ from aftercare.tickets.forms import (
     TicketForm,
     TriageForm,
     set_asset_choices,
+    set_support_type_choices,
 )
 from aftercare.tickets.models import Ticket
 from aftercare.tickets.work_forms import AssignForm, ConfirmWorkForm, SummaryForm, VisitForm
@@ -164,6 +165,7 @@ def detail(ticket_id: int):
             seoul_today().year,
         )
         triage_form = TriageForm(support_type=ticket.support_type)
+        set_support_type_choices(triage_form, ticket.support_type)
     restriction = None
     if current_user.role in ("manager", "auditor", "firm") and ticket.status == "submitted":
         restriction = active_restriction(ticket.firm_id)

@@ -120,6 +120,7 @@ def world(live_server):
             "assigned": assigned,
             "triaged": triaged,
             "submitted": submitted,
+            "year": seoul_today().year,
         }
         db.session.remove()
     return world
@@ -169,6 +170,9 @@ READING_PAGES = [
     ("auditor", "audit", "/audit"),
     ("auditor", "audit-sign-ins", "/audit?tab=sign_ins"),
     ("manager", "home", "/"),
+    ("manager", "support-types", "/ledger/years/{year}/support-types"),
+    ("manager", "support-type", "/ledger/years/{year}/support-types/emergency"),
+    ("auditor", "support-types", "/ledger/years/{year}/support-types"),
 ]
 
 

@@ -319,10 +319,12 @@ def test_opening_a_fiscal_year_funds_the_pool(client, api, make):
     response = caller.post("/fiscal-years", json={"year": 2021, "budget": 4_400_000_000})
     assert response.status_code == 201
     body = response.get_json()
-    assert body["share_rate_bp"] == 5000
-    assert body["cap_emergency"] == 5_000_000
-    assert body["cap_growth"] == 20_000_000
-    assert body["rounding_unit"] == 1000
+    types = {t["code"]: t for t in body["support_types"]}
+    assert {code: t["cap"] for code, t in types.items()} == {
+        "emergency": 5_000_000,
+        "growth": 20_000_000,
+    }
+    assert {(t["share_rate_bp"], t["rounding_unit"]) for t in types.values()} == {(5000, 1000)}
     txn = db.session.get(LedgerTransaction, body["fund_transaction_id"])
     assert txn.type == "fund"
     assert txn.amount == 4_400_000_000

@@ -265,6 +265,9 @@ RULES: dict[str, dict[str, Rule]] = {
     "ledger.batch_xlsx": {"GET": page(**LEDGER_READERS)},
     "ledger.batch_settlement_xlsx": {"GET": page(**LEDGER_READERS)},
     "ledger.batch_evidence_zip": {"GET": page(**LEDGER_READERS)},
+    "ledger.support_types": {"GET": page(**LEDGER_READERS), "POST": page(manager=OK)},
+    "ledger.support_type": {"GET": page(manager=200), "POST": page(manager=OK)},
+    "ledger.support_type_open": {"POST": page(manager=OK)},
     "jobs.index": {"GET": page(manager=200)},
     "jobs.run": {"GET": page(manager=200), "POST": page(manager=OK)},
     "audit.index": {"GET": page(manager=200, auditor=200)},
@@ -337,6 +340,23 @@ RULES: dict[str, dict[str, Rule]] = {
     "ledger_api.verify": {"GET": api(**LEDGER_READERS)},
     "ledger_api.waiting": {"GET": api(**LEDGER_READERS)},
     "ledger_api.settle": {"POST": api(manager=OK, body={})},
+    "ledger_api.list_support_types": {"GET": api(manager=200, auditor=200, admin=200)},
+    "ledger_api.add_support_type": {
+        "POST": api(
+            manager=OK,
+            body={
+                "code": "subscription",
+                "name_ko": "구독형",
+                "name_en": "Subscription",
+                "cap": 7_000_000,
+                "share_rate_bp": 5000,
+                "rounding_unit": 1000,
+                "project_months": 6,
+                "extension_months": 2,
+            },
+        )
+    },
+    "ledger_api.update_support_type": {"PATCH": api(manager=OK, body={"is_open": True})},
     # ------------------------------------------------------------ API: tickets
     "tickets_api.create_ticket": {
         "POST": api(
@@ -476,6 +496,7 @@ PLAIN_PARAMS = {
     "supplier_id": "supplier",
     "case_id": "case",
     "file_id": "recovery_file",
+    "type_code": "support_type",
 }
 
 
@@ -638,6 +659,7 @@ def build_world(app: Flask, make: Factory) -> World:
         "case": case["id"],
         "recovery_file": case_file,
         "year": year,
+        "support_type": "emergency",
         "sla": "sla",
         "en": "en",
         "csv": "csv",
