@@ -22,6 +22,11 @@ GROUNDS = ("false_invoice", "firm_share_unpaid", "obligation_breached", "other")
 # Grounds whose decided case excludes the firm from support (false documents).
 RESTRICTING_GROUNDS = frozenset({"false_invoice"})
 
+# Every status, in the order a case moves through them (lists and filters show this order).
+STATUSES = (
+    "open", "decided", "objected", "upheld", "revised", "partly_paid", "paid", "dismissed",
+    "written_off",
+)  # fmt: skip
 # Statuses in which money is owed (the receivable is open).
 OWING = frozenset({"decided", "upheld", "revised", "partly_paid"})
 FINAL = frozenset({"dismissed", "paid", "written_off"})

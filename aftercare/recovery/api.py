@@ -24,13 +24,6 @@ blp = Blueprint(
     "recovery_api", __name__, url_prefix="/api/v1", description="Recovery cases and restrictions"
 )
 
-STATUSES = tuple(
-    sorted(
-        {source for sources, _ in rules.TRANSITIONS.values() for source in sources}
-        | {target for _, target in rules.TRANSITIONS.values()}
-    )
-)
-
 
 class CaseClaimSchema(Schema):
     claim_id = fields.Integer()
@@ -108,7 +101,7 @@ class CaseDetailSchema(CaseSchema):
 
 
 class CaseQuery(ListQuery):
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = fields.String(validate=validate.OneOf(rules.STATUSES))
     firm_id = Id(strict=False)
 
 

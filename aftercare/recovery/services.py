@@ -62,30 +62,23 @@ def case_for(actor: User, case_id: int, lock: bool = False) -> RecoveryCase:
     return case
 
 
-def events_of(case_id: int) -> list[RecoveryEvent]:
+def _rows_of(model, case_id: int) -> list:
+    """A case's events, files or payments, oldest first."""
     return list(
-        db.session.scalars(
-            select(RecoveryEvent).where(RecoveryEvent.case_id == case_id).order_by(RecoveryEvent.id)
-        )
+        db.session.scalars(select(model).where(model.case_id == case_id).order_by(model.id))
     )
+
+
+def events_of(case_id: int) -> list[RecoveryEvent]:
+    return _rows_of(RecoveryEvent, case_id)
 
 
 def files_of(case_id: int) -> list[RecoveryFile]:
-    return list(
-        db.session.scalars(
-            select(RecoveryFile).where(RecoveryFile.case_id == case_id).order_by(RecoveryFile.id)
-        )
-    )
+    return _rows_of(RecoveryFile, case_id)
 
 
 def payments_of(case_id: int) -> list[RecoveryPayment]:
-    return list(
-        db.session.scalars(
-            select(RecoveryPayment)
-            .where(RecoveryPayment.case_id == case_id)
-            .order_by(RecoveryPayment.id)
-        )
-    )
+    return _rows_of(RecoveryPayment, case_id)
 
 
 def file_for(actor: User, file_id: int) -> RecoveryFile:

@@ -39,17 +39,6 @@ from aftercare.tickets.services import PayloadTooLarge, Upload
 bp = Blueprint("recovery", __name__, url_prefix="/recovery")
 
 READERS = ("manager", "auditor", "firm")
-STATUSES = (
-    "open",
-    "decided",
-    "objected",
-    "upheld",
-    "revised",
-    "partly_paid",
-    "paid",
-    "dismissed",
-    "written_off",
-)
 
 
 def _uploads(field) -> list[Upload]:
@@ -66,7 +55,7 @@ def index():
     stmt = select(RecoveryCase)
     if current_user.role == "firm":
         stmt = stmt.where(RecoveryCase.firm_id == current_user.firm_id)
-    if status in STATUSES:
+    if status in rules.STATUSES:
         stmt = stmt.where(RecoveryCase.status == status)
     elif status == "owing":
         stmt = stmt.where(RecoveryCase.status.in_(rules.OWING))
@@ -83,7 +72,7 @@ def index():
         "recovery/index.html",
         page=page,
         status=status,
-        statuses=STATUSES,
+        statuses=rules.STATUSES,
         today=seoul_today(),
         totals=recovery_rows.totals(current_user),
     )
